@@ -60,9 +60,17 @@ class CoordIndex:
         self.dense = total <= max(_MAX_DENSE_TABLE // 8, 16 * n) and total <= _MAX_DENSE_TABLE
         if self.dense:
             self.table = torch.full((total,), -1, dtype=torch.int32, device=grid.device)
-            self.table[keys] = torch.arange(n, dtype=torch.int32, device=grid.device)
+            rows = torch.arange(n, dtype=torch.int32, device=grid.device)
+            self.table[keys] = rows
+            duplicated = bool((self.table[keys] != rows).any())
         else:
             self.sorted_keys, self.perm = torch.sort(keys)
+            duplicated = bool((self.sorted_keys[1:] == self.sorted_keys[:-1]).any())
+        if duplicated:
+            raise ValueError(
+                "SparseTensor has duplicate voxel coordinates; build it with i2p.sparse.voxelize "
+                "(which merges points per voxel) or deduplicate the coords"
+            )
 
     def pack(self, grid: torch.Tensor) -> torch.Tensor:
         """int64 key of ``[M, 4]`` grid coordinates (batch, x, y, z in index units)."""
@@ -197,7 +205,9 @@ def _downsample_map(x: SparseTensor, kernel_size: int, stride: int) -> KernelMap
     out_stride = x.stride * stride
     if kernel_size == stride:
         # every input voxel has exactly one parent: read the pairs off the parent map
-        parent = x.cache.kmaps[("parent", x.stride, out_stride)]
+        parent = x.cache.kmaps.get(("parent", x.stride, out_stride))
+        if parent is None:  # coarse voxels came from elsewhere: same rule, same result
+            parent = downsample_coords(x.coords, out_stride)[1]
         rel = torch.div(x.coords[:, 1:] - out_coords[parent, 1:], x.stride, rounding_mode="floor")
         k = (rel[:, 0] * kernel_size + rel[:, 1]) * kernel_size + rel[:, 2]
         order = torch.argsort(k, stable=True)

@@ -1,0 +1,274 @@
+"""Sparse conv micro-benchmark on a fixed indoor-room-like scene (~100k surface voxels).
+
+Cases:
+  (a) 64 -> 64 submanifold 3^3 conv
+  (b) 128 -> 128 strided 3^3 stride-2 downsampling conv (same scene, 128 channels)
+
+For each case: kernel-map build, forward given the cached map, forward+backward, and the
+effective GFLOP/s over the real pairs (2 * pairs * Cin * Cout / forward time), compared with
+a dense GEMM of the same total size ([pairs, Cin] x [Cin, Cout] into a preallocated output)
+and with a naive ``index_add_`` loop over the same kernel-map lists.
+
+Run:  PYTHONPATH=. python benchmarks/sparse_conv.py [--threads N] [--repeats R] [--voxels V] [--device cpu|cuda]
+
+The last line is ``fraction_of_gemm=<x>``: effective GFLOP/s of the 64->64 submanifold
+forward divided by the GEMM GFLOP/s of the same size.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+
+import torch
+
+from i2p.sparse import SparseTensor, get_kernel_map, voxelize
+from i2p.sparse.ops import sparse_conv_apply
+
+SEED = 1234
+DENSITY = 12.0  # surface samples per unit^2 (voxel size 1): dense enough to leave no holes
+BASE_VOXELS = 100_000  # the scene at scale 1 has roughly this many voxels
+
+
+# --------------------------------------------------------------------------------------
+# scene
+# --------------------------------------------------------------------------------------
+def _rect(g: torch.Generator, o, u, v) -> torch.Tensor:
+    """Points sampled uniformly on the parallelogram o + a*u + b*v, a, b in [0, 1]."""
+    o, u, v = (torch.tensor(t, dtype=torch.float64) for t in (o, u, v))
+    area = torch.linalg.cross(u, v).norm().item()
+    n = max(1, int(area * DENSITY))
+    ab = torch.rand(n, 2, generator=g, dtype=torch.float64)
+    return o + ab[:, :1] * u + ab[:, 1:] * v
+
+
+def _rotz(p: torch.Tensor, yaw: float, centre) -> torch.Tensor:
+    c, s = math.cos(yaw), math.sin(yaw)
+    rot = torch.tensor([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
+    centre = torch.tensor(centre, dtype=torch.float64)
+    return (p - centre) @ rot.T + centre
+
+
+def _box(g, x0, y0, z0, sx, sy, sz, yaw) -> torch.Tensor:
+    """Five faces (no bottom) of a box resting at z0, rotated by ``yaw`` about its centre."""
+    X, Y, Z = (sx, 0, 0), (0, sy, 0), (0, 0, sz)
+    faces = [
+        _rect(g, (x0, y0, z0 + sz), X, Y),  # top
+        _rect(g, (x0, y0, z0), X, Z),
+        _rect(g, (x0, y0 + sy, z0), X, Z),
+        _rect(g, (x0, y0, z0), Y, Z),
+        _rect(g, (x0 + sx, y0, z0), Y, Z),
+    ]
+    return _rotz(torch.cat(faces), yaw, (x0 + sx / 2, y0 + sy / 2, z0))
+
+
+def _sphere(g, c, r) -> torch.Tensor:
+    n = max(1, int(4 * math.pi * r * r * DENSITY))
+    d = torch.randn(n, 3, generator=g, dtype=torch.float64)
+    return torch.tensor(c, dtype=torch.float64) + r * d / d.norm(dim=1, keepdim=True)
+
+
+def _cylinder(g, cx, cy, z0, r, h) -> torch.Tensor:
+    """Vertical cylinder side + top cap."""
+    n_side = max(1, int(2 * math.pi * r * h * DENSITY))
+    u = torch.rand(n_side, 2, generator=g, dtype=torch.float64)
+    th = 2 * math.pi * u[:, 0]
+    side = torch.stack([cx + r * torch.cos(th), cy + r * torch.sin(th), z0 + h * u[:, 1]], 1)
+    n_cap = max(1, int(math.pi * r * r * DENSITY))
+    u = torch.rand(n_cap, 2, generator=g, dtype=torch.float64)
+    rr, th = r * u[:, 0].sqrt(), 2 * math.pi * u[:, 1]
+    cap = torch.stack([cx + rr * torch.cos(th), cy + rr * torch.sin(th), torch.full_like(rr, z0 + h)], 1)
+    return torch.cat([side, cap])
+
+
+def build_scene(scale: float, seed: int = SEED) -> torch.Tensor:
+    """Surface points of a room (floor + 4 walls) furnished with boxes, spheres, cylinders.
+
+    ``scale`` stretches the room's footprint and multiplies the number of objects by
+    ``scale**2`` (object sizes and the room height stay fixed), so the voxel count grows
+    like ``scale**2`` and the local geometry (pairs per voxel) stays about the same.
+    """
+    g = torch.Generator().manual_seed(seed)
+    L, W, H = max(170.0 * scale, 50.0), max(136.0 * scale, 50.0), 40.0
+
+    def uni(a, b):
+        return a + (b - a) * torch.rand((), generator=g, dtype=torch.float64).item()
+
+    parts = [
+        _rect(g, (0, 0, 0), (L, 0, 0), (0, W, 0)),  # floor
+        _rect(g, (0, 0, 0), (L, 0, 0), (0, 0, H)),
+        _rect(g, (0, W, 0), (L, 0, 0), (0, 0, H)),
+        _rect(g, (0, 0, 0), (0, W, 0), (0, 0, H)),
+        _rect(g, (L, 0, 0), (0, W, 0), (0, 0, H)),
+    ]
+    n_obj = max(1, round(44 * scale * scale))
+    for _ in range(n_obj):  # furniture: cabinets, tables, beds ... (half of them axis-aligned)
+        sx, sy, sz = uni(6, 22), uni(6, 22), uni(4, 18)
+        x0, y0 = uni(2, L - sx - 2), uni(2, W - sy - 2)
+        yaw = 0.0 if torch.rand((), generator=g).item() < 0.5 else uni(0, math.pi)
+        parts.append(_box(g, x0, y0, 0.0, sx, sy, sz, yaw))
+    for _ in range(max(1, round(18 * scale * scale))):  # balls, lamps
+        r = uni(3, 8)
+        parts.append(_sphere(g, (uni(r, L - r), uni(r, W - r), uni(r, H - r)), r))
+    for _ in range(max(1, round(20 * scale * scale))):  # pillars, bins, chair legs
+        r, h = uni(1.5, 5), min(uni(6, 30), H)
+        parts.append(_cylinder(g, uni(r + 1, L - r - 1), uni(r + 1, W - r - 1), 0.0, r, h))
+    return torch.cat(parts).float()
+
+
+def make_scene(target: int) -> torch.Tensor:
+    """``[N, 4]`` voxel coordinates (batch, x, y, z) of the scene scaled to ~``target`` voxels."""
+    scale = math.sqrt(target / BASE_VOXELS)
+    x, _ = voxelize(build_scene(scale), 1.0)
+    return x.coords
+
+
+# --------------------------------------------------------------------------------------
+# timing
+# --------------------------------------------------------------------------------------
+def bench(fn, repeats: int, device: torch.device, warmup: int = 1) -> tuple[float, float]:
+    """(median ms, min ms) of ``fn()`` over ``repeats`` runs after ``warmup`` runs."""
+    cuda = device.type == "cuda"
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if cuda:
+            torch.cuda.synchronize()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times), min(times)
+
+
+def gflops(flop: float, ms: float) -> float:
+    return flop / (ms * 1e-3) / 1e9
+
+
+def naive_lists(kmap) -> tuple[list, list]:
+    """The kernel map's per-offset lists with the implicit identity offset materialised."""
+    ins, outs = list(kmap.in_idx), list(kmap.out_idx)
+    if kmap.identity is not None:
+        ar = torch.arange(kmap.n_out, device=ins[0].device)
+        ins[kmap.identity], outs[kmap.identity] = ar, ar
+    return ins, outs
+
+
+def naive_conv(feats, weight, ins, outs, n_out):
+    out = feats.new_zeros(n_out, weight.shape[-1])
+    for k in range(len(ins)):
+        out.index_add_(0, outs[k], feats[ins[k]] @ weight[k])
+    return out
+
+
+def run_case(name, coords, c_in, c_out, stride, args, device, gen, check_grad: bool) -> dict:
+    cuda = device.type == "cuda"
+    feats = torch.randn(coords.shape[0], c_in, generator=gen).to(device)
+    weight = (torch.randn(27, c_in, c_out, generator=gen) / math.sqrt(27 * c_in)).to(device)
+
+    # kernel-map build on a fresh tensor (empty cache) every time
+    t_kmap, t_kmap_min = bench(lambda: get_kernel_map(SparseTensor(feats, coords), 3, stride), args.repeats, device)
+    kmap, out_coords, _ = get_kernel_map(SparseTensor(feats, coords), 3, stride)
+    pairs = kmap.num_pairs
+    flop = 2.0 * pairs * c_in * c_out
+
+    # correctness vs the naive loop over the same lists
+    ins, outs = naive_lists(kmap)
+    ref = naive_conv(feats, weight, ins, outs, kmap.n_out)
+    ours = sparse_conv_apply(feats, weight, kmap)
+    scale = max(1.0, ref.abs().max().item())
+    err = (ours - ref).abs().max().item()
+    ok = err <= 1e-4 * scale
+    errs = [f"fwd {err:.2e}"]
+    probe = torch.randn(kmap.n_out, c_out, generator=gen).to(device)
+    if check_grad:
+        fa, wa = feats.clone().requires_grad_(), weight.clone().requires_grad_()
+        (sparse_conv_apply(fa, wa, kmap) * probe).sum().backward()
+        fb, wb = feats.clone().requires_grad_(), weight.clone().requires_grad_()
+        (naive_conv(fb, wb, ins, outs, kmap.n_out) * probe).sum().backward()
+        for tag, a, b in (("grad_x", fa.grad, fb.grad), ("grad_w", wa.grad, wb.grad)):
+            e = (a - b).abs().max().item()
+            ok = ok and e <= 1e-4 * max(1.0, b.abs().max().item())
+            errs.append(f"{tag} {e:.2e}")
+        del fa, wa, fb, wb
+    del ref, ours
+
+    with torch.no_grad():
+        t_fwd, t_fwd_min = bench(lambda: sparse_conv_apply(feats, weight, kmap), args.repeats, device)
+        t_naive, _ = bench(lambda: naive_conv(feats, weight, ins, outs, kmap.n_out), args.repeats, device)
+
+    fg = feats.clone().requires_grad_()
+    wg = weight.clone().requires_grad_()
+
+    def fwd_bwd():
+        fg.grad = wg.grad = None
+        (sparse_conv_apply(fg, wg, kmap) * probe).sum().backward()
+
+    t_fb, _ = bench(fwd_bwd, args.repeats, device)
+    del fg, wg
+
+    # dense GEMM of the same total size
+    a = torch.randn(pairs, c_in, generator=gen).to(device)
+    b = torch.randn(c_in, c_out, generator=gen).to(device)
+    c = torch.empty(pairs, c_out, device=device)
+    t_gemm, _ = bench(lambda: torch.mm(a, b, out=c), args.repeats, device)
+    del a, b, c
+    if cuda:
+        torch.cuda.empty_cache()
+
+    eff, gemm, naive = gflops(flop, t_fwd), gflops(flop, t_gemm), gflops(flop, t_naive)
+    print(f"[{name}] {c_in}->{c_out} k3 stride {stride}: in {kmap.n_in} -> out {kmap.n_out} voxels, "
+          f"pairs {pairs} ({pairs / kmap.n_out:.2f}/out voxel), {flop / 1e9:.2f} GFLOP")
+    print(f"  correctness vs naive: {'OK' if ok else 'FAIL'} (max abs diff {', '.join(errs)}; ref scale {scale:.2f})")
+    print(f"  kernel map      {t_kmap:9.2f} ms  (min {t_kmap_min:.2f})")
+    print(f"  forward         {t_fwd:9.2f} ms  (min {t_fwd_min:.2f})  {eff:7.1f} GFLOP/s")
+    print(f"  forward+backward{t_fb:9.2f} ms  ({t_fb / t_fwd:.2f}x forward, {gflops(3 * flop, t_fb):.1f} GFLOP/s over 3x flops)")
+    print(f"  naive index_add {t_naive:9.2f} ms  {naive:7.1f} GFLOP/s  fraction_of_gemm {naive / gemm:.3f}  "
+          f"speedup ours/naive {t_naive / t_fwd:.2f}x")
+    print(f"  dense GEMM      {t_gemm:9.2f} ms  {gemm:7.1f} GFLOP/s  ([{pairs},{c_in}] x [{c_in},{c_out}])")
+    print(f"  ours / GEMM     {eff / gemm:.3f}")
+    return dict(ok=ok, kmap=t_kmap, fwd=t_fwd, eff=eff, gemm=gemm)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
+    p.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement (median reported)")
+    p.add_argument("--voxels", type=int, default=BASE_VOXELS, help="target voxel count of the scene")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    args = p.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("--device cuda requested but CUDA is not available", file=sys.stderr)
+        return 2
+    device = torch.device(args.device)
+    print(f"torch {torch.__version__}, device {device}"
+          + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "")
+          + f", threads {torch.get_num_threads()}, repeats {args.repeats}")
+
+    t0 = time.perf_counter()
+    coords = make_scene(args.voxels)
+    t_scene = time.perf_counter() - t0
+    coords = coords.to(device)
+    sub_pairs = get_kernel_map(SparseTensor(torch.zeros(coords.shape[0], 1, device=device), coords), 3)[0].num_pairs
+    print(f"scene: {coords.shape[0]} voxels, {sub_pairs} pairs for a 3^3 submanifold kernel "
+          f"({sub_pairs / coords.shape[0]:.2f} per voxel), built in {t_scene:.2f} s")
+
+    gen = torch.Generator().manual_seed(SEED + 1)
+    a = run_case("a", coords, 64, 64, 1, args, device, gen, check_grad=True)
+    b = run_case("b", coords, 128, 128, 2, args, device, gen, check_grad=False)
+    if not (a["ok"] and b["ok"]):
+        print("CORRECTNESS FAILURE: sparse_conv_apply differs from the naive loop", file=sys.stderr)
+        return 1
+    print(f"kmap_vs_forward={a['kmap'] / a['fwd']:.3f}")
+    print(f"fraction_of_gemm={a['eff'] / a['gemm']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Loading 2D checkpoints into inflated 3D models: the one place where keys are matched.
+
+A model declares which of its modules take 2D weights (``transfer_targets``); their
+names are the torchvision names, so a 2D key ``layer2.0.conv1.weight`` lands in the
+module ``backbone.layer2.0.conv1``. Nothing is dropped silently: every expected tensor
+must be present with the right shape, or loading fails with a list of what is wrong.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Literal
+
+import torch
+from torch import nn
+
+from ..inflate import FilterTransform, attach_filter_transform, inflate_conv_weight
+from ..sparse import nn as spnn
+
+__all__ = ["LoadReport", "load_pretrained_2d", "read_state_dict", "transfer_targets", "guess_resnet_arch"]
+
+BN_KEYS = ("weight", "bias", "running_mean", "running_var")
+
+
+@dataclass
+class LoadReport:
+    """What a 2D checkpoint contributed to a 3D model."""
+
+    convs: int = 0
+    bn_tensors: int = 0
+    learnable_transforms: int = 0
+    not_transferred: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        s = f"loaded {self.convs} inflated conv weights and {self.bn_tensors} BN tensors"
+        if self.learnable_transforms:
+            s += f" ({self.learnable_transforms} learnable filter transforms)"
+        if self.not_transferred:
+            heads = ", ".join(sorted({k.split(".")[0] for k in self.not_transferred}))
+            s += f"; {len(self.not_transferred)} checkpoint tensors not transferred by design ({heads})"
+        return s
+
+
+def read_state_dict(source: str | Path | dict) -> dict[str, torch.Tensor]:
+    """A flat ``{key: tensor}`` from a path or a dict; unwraps ``state_dict``/``model``
+    nesting and the ``module.`` prefix of DDP checkpoints."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"2D checkpoint not found: {path}")
+        try:
+            source = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:  # corrupt or truncated file
+            raise ValueError(f"cannot read 2D checkpoint {path}: {e}. Re-download or re-export it.") from e
+    sd = source
+    for key in ("state_dict", "model"):
+        if isinstance(sd, dict) and key in sd and isinstance(sd[key], dict):
+            sd = sd[key]
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise ValueError("2D checkpoint is not a state dict of tensors")
+    return {k.removeprefix("module."): v for k, v in sd.items()}
+
+
+def transfer_targets(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
+    """``(2D name, module)`` for every conv/BN of the model's ``backbone``."""
+    for name, mod in model.backbone.named_modules():
+        if isinstance(mod, (spnn.Conv3d, spnn.BatchNorm)):
+            yield name, mod
+
+
+def guess_resnet_arch(sd: dict[str, torch.Tensor]) -> str | None:
+    """Which torchvision ResNet a state dict comes from (for error messages)."""
+    from .resnet import RESNET_SPECS
+
+    blocks = tuple(
+        len({k.split(".")[1] for k in sd if k.startswith(f"layer{i}.")}) for i in range(1, 5)
+    )
+    bottleneck = any(k.endswith("conv3.weight") for k in sd)
+    for name, (block, depths) in RESNET_SPECS.items():
+        if depths == blocks and (block.expansion == 4) == bottleneck:
+            return name
+    return None
+
+
+Learnable = Literal["shared", "nonshared"]
+
+
+def load_pretrained_2d(
+    model: nn.Module,
+    source: str | Path | dict,
+    transform: str | torch.Tensor = "default",
+    rescale: bool = False,
+    learnable: Learnable | None = None,
+    transform_init: str = "default",
+) -> LoadReport:
+    """Inflate a 2D checkpoint into ``model``'s backbone.
+
+    ``transform``: a handcrafted filter transformation (``default``, ``T1``..``T3``) or a
+    ``K^2 x K^3`` matrix. ``learnable``: keep the 2D weights frozen and learn T instead,
+    one per kernel geometry for the whole net (``shared``) or one per conv
+    (``nonshared``), initialised from ``transform_init`` (``default`` or ``random``).
+    """
+    sd = read_state_dict(source)
+    targets = list(transfer_targets(model))
+    expected = {
+        f"{n}.{k}" for n, m in targets for k in (["weight"] if isinstance(m, spnn.Conv3d) else BN_KEYS)
+    }
+    problems = []
+    for name, mod in targets:
+        if isinstance(mod, spnn.Conv3d):
+            w = sd.get(f"{name}.weight")
+            want = (mod.out_channels, 1 if mod.depthwise else mod.in_channels)
+            if w is None:
+                problems.append(f"missing {name}.weight")
+            elif w.dim() != 4 or tuple(w.shape[:2]) != want or w.shape[2] != w.shape[3]:
+                problems.append(f"{name}.weight is {list(w.shape)}, model needs [{want[0]}, {want[1]}, K, K]")
+            elif w.shape[2] != mod.kernel_size and (w.shape[2], mod.kernel_size) != (1, 2):
+                problems.append(f"{name}.weight has a {w.shape[2]}x{w.shape[3]} kernel, model conv has kernel {mod.kernel_size}")
+        else:
+            for k in BN_KEYS:
+                t = sd.get(f"{name}.{k}")
+                if t is None:
+                    problems.append(f"missing {name}.{k}")
+                elif tuple(t.shape) != (mod.num_features,):
+                    problems.append(f"{name}.{k} is {list(t.shape)}, model needs [{mod.num_features}]")
+    if problems:
+        arch = guess_resnet_arch(sd)
+        hint = f" The checkpoint looks like a {arch}." if arch else ""
+        mine = getattr(model, "arch", type(model).__name__)
+        raise ValueError(
+            f"2D checkpoint does not match {mine}: {len(problems)} problems, e.g. "
+            + "; ".join(problems[:5])
+            + f".{hint} Build the model with the architecture the checkpoint was trained for."
+        )
+
+    report = LoadReport(not_transferred=sorted(k for k in sd if k not in expected and not k.endswith("num_batches_tracked")))
+    shared: dict[tuple, FilterTransform] = {}
+    with torch.no_grad():
+        for name, mod in targets:
+            if isinstance(mod, spnn.BatchNorm):
+                for k in BN_KEYS:
+                    getattr(mod, k).copy_(sd[f"{name}.{k}"])
+                    report.bn_tensors += 1
+                continue
+            w2d = sd[f"{name}.weight"].to(mod.weight.dtype)
+            k2d = w2d.shape[2]
+            if learnable is None:
+                mod.weight.copy_(inflate_conv_weight(w2d, transform, mod.kernel_size, rescale, mod.depthwise))
+            else:
+                geom = (k2d, mod.kernel_size, mod.depthwise)
+                if learnable == "shared" and geom in shared:
+                    t = shared[geom]
+                else:
+                    t = FilterTransform(k2d, mod.kernel_size, init=transform_init, depthwise=mod.depthwise)
+                    shared[geom] = t
+                    report.learnable_transforms += 1
+                attach_filter_transform(mod, w2d, t)
+            report.convs += 1
+    return report

@@ -1,0 +1,191 @@
+"""Sparse ResNets with the paper's input and output layers (Appendix 6.4).
+
+The backbone (``layer1``..``layer4``) mirrors torchvision's ResNet module for module,
+so an ImageNet state dict lands by name after inflation (see ``i2p.models.pretrained``).
+torchvision's stem (7x7 conv, max-pool) and ``fc`` are not transferred: the paper
+replaces them by a point-cloud input layer and a task head.
+
+Resolutions: the default input layer ends with a stride-2 conv, so ``layer1..4`` run at
+strides 2, 4, 8, 16 (finest voxel = 1).
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+
+from ..sparse import SparseTensor
+from ..sparse import functional as spF
+from ..sparse import nn as spnn
+from .blocks import BasicBlock, Bottleneck, conv_bn
+
+__all__ = ["RESNET_SPECS", "SparseResNetCls", "SparseResNetSeg", "LinearNet", "make_stages"]
+
+RESNET_SPECS: dict[str, tuple[type[nn.Module], tuple[int, int, int, int]]] = {
+    "resnet18": (BasicBlock, (2, 2, 2, 2)),
+    "resnet34": (BasicBlock, (3, 4, 6, 3)),
+    "resnet50": (Bottleneck, (3, 4, 6, 3)),
+    "resnet101": (Bottleneck, (3, 4, 23, 3)),
+    "resnet152": (Bottleneck, (3, 8, 36, 3)),
+}
+STEM_WIDTH = 64
+Head = Literal["default", "linear"]
+
+
+def make_stages(arch: str) -> tuple[nn.ModuleDict, list[int]]:
+    """``layer1..layer4`` of ``arch`` and the output width of each stage."""
+    if arch not in RESNET_SPECS:
+        raise ValueError(f"unknown ResNet {arch!r}; choose one of {sorted(RESNET_SPECS)}")
+    block, depths = RESNET_SPECS[arch]
+    stages, widths, c_in = nn.ModuleDict(), [], STEM_WIDTH
+    for i, (planes, n) in enumerate(zip((64, 128, 256, 512), depths)):
+        stride = 1 if i == 0 else 2
+        blocks = []
+        for j in range(n):
+            blocks.append(block(c_in, planes, stride if j == 0 else 1))
+            c_in = planes * block.expansion
+        stages[f"layer{i + 1}"] = nn.Sequential(*blocks)
+        widths.append(c_in)
+    return stages, widths
+
+
+class InputLayer(nn.Module):
+    """Listing 3: three 3^3 convs + BN + ReLU, the last with stride 2 (``head="default"``);
+    Listing 5: one 3^3 conv + BN (``head="linear"``). ``skip`` keeps the last stride-1
+    features for the segmentation decoder's final skip connection."""
+
+    def __init__(self, in_channels: int, width: int, linear: bool) -> None:
+        super().__init__()
+        self.linear = linear
+        if linear:
+            self.stem = nn.Sequential(spnn.Conv3d(in_channels, width, 3, 1), spnn.BatchNorm(width))
+            self.down = spnn.Identity()
+        else:
+            self.stem = nn.Sequential(conv_bn(in_channels, width), conv_bn(width, width))
+            self.down = conv_bn(width, width, 3, 2)
+
+    def forward(self, x: SparseTensor) -> tuple[SparseTensor, SparseTensor]:
+        skip = self.stem(x)
+        return self.down(skip), skip
+
+
+class _Backbone(nn.Module):
+    """Input layer + ResNet stages; subclasses add the output layer."""
+
+    def __init__(self, arch: str, in_channels: int, head: Head) -> None:
+        super().__init__()
+        if head not in ("default", "linear"):
+            raise ValueError(f"head must be 'default' or 'linear', got {head!r}")
+        if in_channels < 1:
+            raise ValueError(f"in_channels must be >= 1, got {in_channels}")
+        self.arch, self.in_channels, self.head = arch, in_channels, head
+        self.input_layer = InputLayer(in_channels, STEM_WIDTH, linear=head == "linear")
+        self.backbone, self.widths = make_stages(arch)
+
+    def encode(self, x: SparseTensor) -> list[SparseTensor]:
+        """``[skip (stride 1), x_i, x1, x2, x3, x4]``."""
+        if x.num_channels != self.in_channels:
+            raise ValueError(
+                f"model expects {self.in_channels} input channels per voxel, got {x.num_channels} "
+                "(3 = xyz, 6 = xyz+rgb, 4 = xyz+intensity)"
+            )
+        x_i, skip = self.input_layer(x)
+        feats = [skip, x_i]
+        for stage in self.backbone.values():
+            feats.append(stage(feats[-1]))
+        return feats
+
+
+class ClsHead(nn.Module):
+    """Listing 3: GAP -> FC 1024 -> BN -> ReLU -> FC; Listing 5 (linear): GAP -> FC -> BN."""
+
+    def __init__(self, c_in: int, num_classes: int, linear: bool) -> None:
+        super().__init__()
+        self.pool = spnn.GlobalAvgPool()
+        if linear:
+            self.mlp = nn.Sequential(nn.Linear(c_in, num_classes), nn.BatchNorm1d(num_classes))
+        else:
+            self.mlp = nn.Sequential(
+                nn.Linear(c_in, 1024), nn.BatchNorm1d(1024), nn.ReLU(True), nn.Linear(1024, num_classes)
+            )
+
+    def forward(self, x: SparseTensor) -> torch.Tensor:
+        return self.mlp(self.pool(x))
+
+
+class SparseResNetCls(_Backbone):
+    """Inflated ResNet for point-cloud classification (Listings 3 and 5). Returns ``[B, classes]``."""
+
+    def __init__(self, arch: str, num_classes: int, in_channels: int = 3, head: Head = "default") -> None:
+        super().__init__(arch, in_channels, head)
+        self.output_layer = ClsHead(self.widths[-1], num_classes, linear=head == "linear")
+
+    def forward(self, x: SparseTensor) -> torch.Tensor:
+        return self.output_layer(self.encode(x)[-1])
+
+
+class UNetDecoder(nn.Module):
+    """Listing 4 (residual blocks) / Listing 6 (conv + BN): transposed k2 s2 upsampling and
+    skip concatenation, ending at the input resolution with a per-voxel linear classifier.
+
+    Listings 4/6 concatenate the input layer's output at the last stage; at stride 1 the
+    only such features are the input layer's stride-1 ones (``skip``), so the last stage
+    uses those. With the linear input layer (no stride-2 conv) ``layer1`` already runs at
+    stride 1, so its last stage fuses ``skip`` without upsampling.
+    """
+
+    def __init__(self, widths: list[int], num_classes: int, block: type[nn.Module], linear: bool) -> None:
+        super().__init__()
+        w1, w2, w3, w4 = widths
+        self.linear = linear
+        targets = [(w4, w3, w3), (w3, w2, w2), (w2, w1, w1), (w1, STEM_WIDTH, w1)]
+        self.ups, self.decoders = nn.ModuleList(), nn.ModuleList()
+        for i, (c_up, c_skip, c_out) in enumerate(targets):
+            last_no_up = linear and i == 3
+            self.ups.append(spnn.Identity() if last_no_up else spnn.Conv3d(c_up, c_up, 2, 2, transposed=True))
+            c_in = c_up + c_skip
+            if linear:
+                self.decoders.append(nn.Sequential(spnn.Conv3d(c_in, c_out, 3, 1), spnn.BatchNorm(c_out)))
+            else:
+                exp = getattr(block, "expansion", 1)
+                self.decoders.append(nn.Sequential(block(c_in, c_out // exp), block(c_out, c_out // exp)))
+        self.classifier = nn.Linear(w1, num_classes)
+
+    def forward(self, feats: list[SparseTensor]) -> SparseTensor:
+        skip, _x_i, x1, x2, x3, x4 = feats
+        y = x4
+        for up, dec, s in zip(self.ups, self.decoders, (x3, x2, x1, skip)):
+            y = dec(spF.cat(s, up(y)))
+        return y.replace(self.classifier(y.feats))
+
+
+class SparseResNetSeg(_Backbone):
+    """Inflated ResNet U-Net for point-cloud segmentation (Listings 4 and 6).
+
+    Returns a SparseTensor of per-voxel logits at the input voxels; use
+    ``logits.feats[point_to_voxel]`` for per-point predictions.
+    """
+
+    def __init__(self, arch: str, num_classes: int, in_channels: int = 3, head: Head = "default") -> None:
+        super().__init__(arch, in_channels, head)
+        block = RESNET_SPECS[arch][0]
+        self.output_layer = UNetDecoder(self.widths, num_classes, block, linear=head == "linear")
+
+    def forward(self, x: SparseTensor) -> SparseTensor:
+        return self.output_layer(self.encode(x))
+
+
+class LinearNet(nn.Module):
+    """Listing 1, "linear network (w/o backbone)": one 3^3 conv to 512 channels + BN, then
+    GAP -> FC -> BN. The baseline that shows what the pretrained backbone adds."""
+
+    def __init__(self, num_classes: int, in_channels: int = 3, width: int = 512) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.input_layer = nn.Sequential(spnn.Conv3d(in_channels, width, 3, 1), spnn.BatchNorm(width))
+        self.backbone = nn.ModuleDict()
+        self.output_layer = ClsHead(width, num_classes, linear=True)
+
+    def forward(self, x: SparseTensor) -> torch.Tensor:
+        return self.output_layer(self.input_layer(x))

@@ -1,0 +1,217 @@
+"""Training and evaluation for inflated models: one loop for classification and
+segmentation, seeded, resumable from its last checkpoint, with a progress bar.
+
+Multi-GPU: launch the same script under ``torchrun``; :func:`fit` notices
+``WORLD_SIZE > 1``, shards the data with a ``DistributedSampler`` and wraps the model
+in ``DistributedDataParallel``.
+"""
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from tqdm.auto import tqdm
+
+from .data.collate import Batch, collator
+from .finetune import trainable_parameters
+from .metrics import confusion_matrix, summarize_confusion
+
+__all__ = ["TrainConfig", "fit", "evaluate", "seed_everything", "save_atomic", "pick_device"]
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters; defaults are the paper's ModelNet recipe (Appendix 6.1)."""
+
+    task: Literal["cls", "seg"] = "cls"
+    epochs: int = 300
+    batch_size: int = 32
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    schedule: Literal["cosine", "poly", "warmup_cosine", "constant"] = "cosine"
+    warmup_epochs: float = 1.0
+    voxel_size: float = 0.05
+    seed: int = 777
+    device: str = "auto"
+    num_workers: int = 0
+    ignore_index: int = -100
+    num_classes: int | None = None  # for metrics; inferred from the model output if None
+    checkpoint_dir: str | None = None
+    resume: bool = True
+    max_minutes: float | None = None  # stop (after a whole epoch) once this budget is spent
+    progress: bool = True
+
+
+@dataclass
+class History:
+    epochs: list[dict] = field(default_factory=list)
+
+    @property
+    def last(self) -> dict:
+        return self.epochs[-1] if self.epochs else {}
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def save_atomic(obj: object, path: str | Path) -> None:
+    """``torch.save`` to a temp file then rename: a crash never leaves half a checkpoint."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _lr_factor(cfg: TrainConfig, progress: float) -> float:
+    """LR multiplier at ``progress`` in [0, 1] of training."""
+    if cfg.schedule == "constant":
+        return 1.0
+    if cfg.schedule == "poly":
+        return (1 - progress) ** 0.9
+    if cfg.schedule == "warmup_cosine":
+        w = cfg.warmup_epochs / max(cfg.epochs, 1)
+        if progress < w:
+            return (progress + 1e-8) / w
+        progress = (progress - w) / max(1 - w, 1e-8)
+    return 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _distributed() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def _loader(ds: Dataset, cfg: TrainConfig, shuffle: bool, rank: int, world: int, epoch: int = 0) -> DataLoader:
+    sampler = None
+    if world > 1:
+        sampler = DistributedSampler(ds, world, rank, shuffle=shuffle, seed=cfg.seed)
+        sampler.set_epoch(epoch)
+    g = torch.Generator().manual_seed(cfg.seed + epoch)
+    return DataLoader(
+        ds,
+        batch_size=cfg.batch_size,
+        shuffle=shuffle and sampler is None,
+        sampler=sampler,
+        collate_fn=collator(cfg.voxel_size),
+        num_workers=cfg.num_workers,
+        generator=g,
+        drop_last=shuffle and len(ds) > cfg.batch_size,
+    )
+
+
+def _loss(out, batch: Batch, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Loss and per-sample (cls) or per-point (seg) logits."""
+    logits = out if cfg.task == "cls" else out.feats[batch.point_to_voxel]
+    return nn.functional.cross_entropy(logits, batch.labels, ignore_index=cfg.ignore_index), logits
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, dataset: Dataset, cfg: TrainConfig) -> dict:
+    """Top-1 / mean-class accuracy (cls) or mIoU (seg) over ``dataset``."""
+    device = pick_device(cfg.device)
+    was_training = model.training
+    model.eval()
+    conf, loss_sum, n = None, 0.0, 0
+    for batch in _loader(dataset, cfg, shuffle=False, rank=0, world=1):
+        batch = batch.to(device)
+        loss, logits = _loss(model(batch.x), batch, cfg)
+        k = cfg.num_classes or logits.shape[1]
+        c = confusion_matrix(logits.argmax(1), batch.labels, k, cfg.ignore_index)
+        conf = c if conf is None else conf + c
+        loss_sum += float(loss) * len(batch.points_per_cloud)
+        n += len(batch.points_per_cloud)
+    model.train(was_training)
+    return {"loss": loss_sum / max(n, 1), **summarize_confusion(conf.cpu())}
+
+
+def fit(
+    model: nn.Module,
+    train_set: Dataset,
+    cfg: TrainConfig,
+    val_set: Dataset | None = None,
+) -> History:
+    """Train the model's trainable parameters (see :func:`i2p.finetune.apply_scope`).
+
+    With ``cfg.checkpoint_dir``, ``last.pt`` is written atomically after every epoch and
+    training resumes from it when called again with the same directory.
+    """
+    rank, world = _distributed()
+    device = pick_device(cfg.device)
+    if device.type == "cuda" and world > 1:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
+        torch.cuda.set_device(device)
+    seed_everything(cfg.seed + rank)
+    model.to(device)
+    params = trainable_parameters(model)
+    if not params:
+        raise ValueError("no trainable parameters: check the finetune scope")
+    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    history, start = History(), 0
+    ckpt = Path(cfg.checkpoint_dir) / "last.pt" if cfg.checkpoint_dir else None
+    if ckpt is not None and cfg.resume and ckpt.exists():
+        state = torch.load(ckpt, map_location=device, weights_only=False)
+        if state.get("config", {}).get("task") != cfg.task:
+            raise ValueError(f"{ckpt} belongs to a different run (task {state.get('config', {}).get('task')})")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        history, start = History(state["history"]), state["epoch"]
+        torch.set_rng_state(state["rng"])
+    net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    t0 = time.monotonic()
+    for epoch in range(start, cfg.epochs):
+        net.train()
+        loader = _loader(train_set, cfg, shuffle=True, rank=rank, world=world, epoch=epoch)
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress or rank, leave=False)
+        loss_sum, correct, seen = 0.0, 0, 0
+        for step, batch in enumerate(bar):
+            for grp in opt.param_groups:
+                grp["lr"] = cfg.lr * _lr_factor(cfg, (epoch + step / max(len(loader), 1)) / cfg.epochs)
+            batch = batch.to(device)
+            loss, logits = _loss(net(batch.x), batch, cfg)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            valid = batch.labels != cfg.ignore_index
+            correct += int((logits.argmax(1) == batch.labels)[valid].sum())
+            seen += int(valid.sum())
+            loss_sum += float(loss)
+            bar.set_postfix(loss=f"{float(loss):.3f}")
+        record = {"epoch": epoch + 1, "train_loss": loss_sum / max(len(loader), 1), "train_acc": correct / max(seen, 1)}
+        if val_set is not None and rank == 0:
+            record.update({f"val_{k}": v for k, v in evaluate(model, val_set, cfg).items() if k != "confusion"})
+        history.epochs.append(record)
+        if ckpt is not None and rank == 0:
+            save_atomic(
+                {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
+                 "history": history.epochs, "config": asdict(cfg), "rng": torch.get_rng_state()},
+                ckpt,
+            )
+        if cfg.max_minutes is not None and (time.monotonic() - t0) / 60 > cfg.max_minutes:
+            break
+    return history
