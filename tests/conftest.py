@@ -16,7 +16,10 @@ def small_chunks(monkeypatch):
     """Force the CPU gather-GEMM-scatter loop to split every offset into tiny chunks."""
     from i2p.sparse import ops
 
-    if not hasattr(ops, "_CPU_CHUNK"):
-        pytest.skip("ops no longer exposes _CPU_CHUNK")
-    monkeypatch.setattr(ops, "_CPU_CHUNK", 3)
+    if hasattr(ops, "_chunk_rows"):
+        monkeypatch.setattr(ops, "_chunk_rows", lambda *args, **kwargs: 3)
+    elif hasattr(ops, "_CPU_CHUNK"):
+        monkeypatch.setattr(ops, "_CPU_CHUNK", 3)
+    else:
+        pytest.skip("ops exposes no chunk-size knob (_chunk_rows / _CPU_CHUNK)")
     return 3

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .backend import torchsparse_query
 from .tensor import SparseTensor
 
 __all__ = ["CoordIndex", "KernelMap", "kernel_offsets", "unique_grid", "downsample_coords", "get_kernel_map"]
@@ -64,6 +65,7 @@ class CoordIndex:
             self.table[keys] = rows
             duplicated = bool((self.table[keys] != rows).any())
         else:
+            self.keys = keys
             self.sorted_keys, self.perm = torch.sort(keys)
             duplicated = bool((self.sorted_keys[1:] == self.sorted_keys[:-1]).any())
         if duplicated:
@@ -86,6 +88,9 @@ class CoordIndex:
         of coordinates within the index's margin."""
         if self.dense:
             return self.table[keys].long()
+        gpu_query = torchsparse_query(keys.device)
+        if gpu_query is not None:
+            return gpu_query(keys, self.keys).long()
         pos = torch.searchsorted(self.sorted_keys, keys).clamp_(max=self.sorted_keys.numel() - 1)
         hit = self.sorted_keys[pos] == keys
         return torch.where(hit, self.perm[pos], torch.full_like(pos, -1))
@@ -203,8 +208,10 @@ def _submanifold_map(x: SparseTensor, kernel_size: int) -> KernelMap:
 def _downsample_map(x: SparseTensor, kernel_size: int, stride: int) -> KernelMap:
     out_coords = _strided_out_coords(x, stride)
     out_stride = x.stride * stride
-    if kernel_size == stride:
+    if kernel_size == stride and kernel_size % 2 == 0:
         # every input voxel has exactly one parent: read the pairs off the parent map
+        # (even kernels only: their offsets 0..K-1 are anchored like the parent cell;
+        # odd kernels are centred, d = -(K-1)//2..(K-1)//2, and take the lookup path)
         parent = x.cache.kmaps.get(("parent", x.stride, out_stride))
         if parent is None:  # coarse voxels came from elsewhere: same rule, same result
             parent = downsample_coords(x.coords, out_stride)[1]

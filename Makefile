@@ -1,0 +1,33 @@
+# Two entry points for a fresh machine (Debian, Python 3.11, no GPU, registries only):
+#   make study   -> set up .venv and run the main job (the study on embedded data)
+#   make test    -> set up .venv (with test tools) and run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+
+.PHONY: study test bench setup setup-dev clean
+
+$(VENV)/.ok: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev-ok: $(VENV)/.ok
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.ok
+setup-dev: $(VENV)/.dev-ok
+
+study: $(VENV)/.ok
+	$(PY) -m i2p quickstart
+
+test: $(VENV)/.dev-ok
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+bench: $(VENV)/.ok
+	$(PY) benchmarks/sparse_conv.py
+
+clean:
+	rm -rf $(VENV) runs *.egg-info
