@@ -128,21 +128,25 @@ def make_scene(target: int) -> torch.Tensor:
 # --------------------------------------------------------------------------------------
 # timing
 # --------------------------------------------------------------------------------------
-def bench(fn, repeats: int, device: torch.device, warmup: int = 1) -> tuple[float, float]:
-    """(median ms, min ms) of ``fn()`` over ``repeats`` runs after ``warmup`` runs."""
+def bench(fns: dict, repeats: int, device: torch.device, warmup: int = 1) -> dict:
+    """``{name: (median ms, min ms)}`` of each ``fns[name]()`` over ``repeats`` runs after
+    ``warmup`` runs. The functions are interleaved (one run of each per round) so that
+    load from other processes hits all of them alike and their ratios stay meaningful."""
     cuda = device.type == "cuda"
     for _ in range(warmup):
-        fn()
-    times = []
+        for fn in fns.values():
+            fn()
+    times: dict = {name: [] for name in fns}
     for _ in range(repeats):
-        if cuda:
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if cuda:
-            torch.cuda.synchronize()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times), min(times)
+        for name, fn in fns.items():
+            if cuda:
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            fn()
+            if cuda:
+                torch.cuda.synchronize()
+            times[name].append((time.perf_counter() - t0) * 1e3)
+    return {name: (statistics.median(t), min(t)) for name, t in times.items()}
 
 
 def gflops(flop: float, ms: float) -> float:
@@ -170,8 +174,6 @@ def run_case(name, coords, c_in, c_out, stride, args, device, gen, check_grad: b
     feats = torch.randn(coords.shape[0], c_in, generator=gen).to(device)
     weight = (torch.randn(27, c_in, c_out, generator=gen) / math.sqrt(27 * c_in)).to(device)
 
-    # kernel-map build on a fresh tensor (empty cache) every time
-    t_kmap, t_kmap_min = bench(lambda: get_kernel_map(SparseTensor(feats, coords), 3, stride), args.repeats, device)
     kmap, out_coords, _ = get_kernel_map(SparseTensor(feats, coords), 3, stride)
     pairs = kmap.num_pairs
     flop = 2.0 * pairs * c_in * c_out
@@ -197,10 +199,6 @@ def run_case(name, coords, c_in, c_out, stride, args, device, gen, check_grad: b
         del fa, wa, fb, wb
     del ref, ours
 
-    with torch.no_grad():
-        t_fwd, t_fwd_min = bench(lambda: sparse_conv_apply(feats, weight, kmap), args.repeats, device)
-        t_naive, _ = bench(lambda: naive_conv(feats, weight, ins, outs, kmap.n_out), args.repeats, device)
-
     fg = feats.clone().requires_grad_()
     wg = weight.clone().requires_grad_()
 
@@ -208,17 +206,34 @@ def run_case(name, coords, c_in, c_out, stride, args, device, gen, check_grad: b
         fg.grad = wg.grad = None
         (sparse_conv_apply(fg, wg, kmap) * probe).sum().backward()
 
-    t_fb, _ = bench(fwd_bwd, args.repeats, device)
-    del fg, wg
+    # dense GEMM of the same total size, into a preallocated output
+    ga = torch.randn(pairs, c_in, generator=gen).to(device)
+    gb = torch.randn(c_in, c_out, generator=gen).to(device)
+    gc = torch.empty(pairs, c_out, device=device)
 
-    # dense GEMM of the same total size
-    a = torch.randn(pairs, c_in, generator=gen).to(device)
-    b = torch.randn(c_in, c_out, generator=gen).to(device)
-    c = torch.empty(pairs, c_out, device=device)
-    t_gemm, _ = bench(lambda: torch.mm(a, b, out=c), args.repeats, device)
-    del a, b, c
+    def no_grad(fn):
+        def run():
+            with torch.no_grad():
+                fn()
+        return run
+
+    t = bench(
+        {
+            # kernel-map build on a fresh tensor (empty cache) every time
+            "kmap": lambda: get_kernel_map(SparseTensor(feats, coords), 3, stride),
+            "fwd": no_grad(lambda: sparse_conv_apply(feats, weight, kmap)),
+            "fwd_bwd": fwd_bwd,
+            "naive": no_grad(lambda: naive_conv(feats, weight, ins, outs, kmap.n_out)),
+            "gemm": lambda: torch.mm(ga, gb, out=gc),
+        },
+        args.repeats,
+        device,
+    )
+    del fg, wg, ga, gb, gc
     if cuda:
         torch.cuda.empty_cache()
+    (t_kmap, t_kmap_min), (t_fwd, t_fwd_min), (t_fb, _) = t["kmap"], t["fwd"], t["fwd_bwd"]
+    (t_naive, _), (t_gemm, t_gemm_min) = t["naive"], t["gemm"]
 
     eff, gemm, naive = gflops(flop, t_fwd), gflops(flop, t_gemm), gflops(flop, t_naive)
     print(f"[{name}] {c_in}->{c_out} k3 stride {stride}: in {kmap.n_in} -> out {kmap.n_out} voxels, "
@@ -230,7 +245,7 @@ def run_case(name, coords, c_in, c_out, stride, args, device, gen, check_grad: b
     print(f"  naive index_add {t_naive:9.2f} ms  {naive:7.1f} GFLOP/s  fraction_of_gemm {naive / gemm:.3f}  "
           f"speedup ours/naive {t_naive / t_fwd:.2f}x")
     print(f"  dense GEMM      {t_gemm:9.2f} ms  {gemm:7.1f} GFLOP/s  ([{pairs},{c_in}] x [{c_in},{c_out}])")
-    print(f"  ours / GEMM     {eff / gemm:.3f}")
+    print(f"  ours / GEMM     {eff / gemm:.3f}  (from min times: {t_gemm_min / t_fwd_min:.3f})")
     return dict(ok=ok, kmap=t_kmap, fwd=t_fwd, eff=eff, gemm=gemm)
 
 

@@ -26,7 +26,7 @@ def _info(_: argparse.Namespace) -> int:
 def _quickstart(a: argparse.Namespace) -> int:
     from .quickstart import run_quickstart
 
-    s = run_quickstart(a.minutes, a.scope, a.out, a.device, a.seed, progress=not a.no_progress)
+    s = run_quickstart(a.minutes, a.scope, a.minutes_2d, a.out, a.device, a.seed, progress=not a.no_progress)
     if s["test_top1"] <= s["chance"]:
         print("[i2p] quickstart model did not beat chance", file=sys.stderr)
         return 1
@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="i2p", description="Image2Point study kit")
     sub = p.add_subparsers(dest="cmd", required=True)
     q = sub.add_parser("quickstart", help="inflate a pretrained 2D ResNet-18 and finetune it on point clouds")
-    q.add_argument("--minutes", type=float, default=1.0, help="3D training budget (and 2D fallback pretraining)")
+    q.add_argument("--minutes", type=float, default=1.0, help="3D finetuning budget")
+    q.add_argument("--minutes-2d", type=float, default=2.0, help="2D fallback pretraining budget (first run only; cached)")
     q.add_argument("--scope", default="io_bn", choices=["io", "io_stats", "io_bn", "whole", "learn_t"])
     q.add_argument("--out", default="runs/quickstart")
     q.add_argument("--device", default="auto")

@@ -84,7 +84,7 @@ def pretrain_2d(
             loss.backward()
             opt.step()
             bar.update()
-            bar.set_postfix(loss=f"{float(loss):.3f}")
+            bar.set_postfix(loss=f"{loss.item():.3f}")
             if time.monotonic() >= deadline:
                 break
     bar.close()

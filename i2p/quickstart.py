@@ -24,6 +24,7 @@ __all__ = ["run_quickstart"]
 
 
 def _source_weights(minutes_2d: float, progress: bool) -> tuple[dict, str]:
+    """ImageNet ResNet-18 if present, else the cached Shapes2D stand-in (trained once)."""
     try:
         return load_weights("resnet18.imagenet1k"), "ImageNet-1K (torchvision)"
     except WeightsUnavailable as e:
@@ -34,6 +35,7 @@ def _source_weights(minutes_2d: float, progress: bool) -> tuple[dict, str]:
 def run_quickstart(
     minutes: float = 1.0,
     scope: str = "io_bn",
+    minutes_2d: float = 2.0,
     out_dir: str | Path = "runs/quickstart",
     device: str = "auto",
     seed: int = 777,
@@ -41,7 +43,7 @@ def run_quickstart(
 ) -> dict:
     """Run the quickstart and return (and save) a summary of what happened."""
     seed_everything(seed)
-    weights, source = _source_weights(minutes, progress)
+    weights, source = _source_weights(minutes_2d, progress)
     train_set = PrimitiveShapes(num_per_class=24, num_points=1024, seed=seed)
     test_set = PrimitiveShapes(num_per_class=10, num_points=1024, seed=seed + 1)
     learnable = "nonshared" if FinetuneScope(scope) is FinetuneScope.LEARN_T else None

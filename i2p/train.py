@@ -144,7 +144,7 @@ def evaluate(model: nn.Module, dataset: Dataset, cfg: TrainConfig) -> dict:
         k = cfg.num_classes or logits.shape[1]
         c = confusion_matrix(logits.argmax(1), batch.labels, k, cfg.ignore_index)
         conf = c if conf is None else conf + c
-        loss_sum += float(loss) * len(batch.points_per_cloud)
+        loss_sum += loss.item() * len(batch.points_per_cloud)
         n += len(batch.points_per_cloud)
     model.train(was_training)
     return {"loss": loss_sum / max(n, 1), **summarize_confusion(conf.cpu())}
@@ -200,8 +200,8 @@ def fit(
             valid = batch.labels != cfg.ignore_index
             correct += int((logits.argmax(1) == batch.labels)[valid].sum())
             seen += int(valid.sum())
-            loss_sum += float(loss)
-            bar.set_postfix(loss=f"{float(loss):.3f}")
+            loss_sum += loss.item()
+            bar.set_postfix(loss=f"{loss.item():.3f}")
         record = {"epoch": epoch + 1, "train_loss": loss_sum / max(len(loader), 1), "train_acc": correct / max(seen, 1)}
         if val_set is not None and rank == 0:
             record.update({f"val_{k}": v for k, v in evaluate(model, val_set, cfg).items() if k != "confusion"})
