@@ -6,6 +6,7 @@ always trained.
 """
 from __future__ import annotations
 
+import functools
 from enum import Enum
 
 import torch
@@ -76,8 +77,9 @@ def apply_scope(model: nn.Module, scope: FinetuneScope | str) -> nn.Module:
         for m in model.backbone.modules():
             if isinstance(m, _BN_TYPES):
                 m._i2p_frozen_stats = True
-    # route model.train() through the frozen-stats rule, for this instance only
-    model.train = _frozen_stats_train.__get__(model)  # type: ignore[method-assign]
+    # route model.train() through the frozen-stats rule, for this instance only (a
+    # partial, not a bound method, so torch.save(model) / pickle round-trips)
+    model.train = functools.partial(_frozen_stats_train, model)  # type: ignore[method-assign]
     return model.train(model.training)
 
 

@@ -23,3 +23,12 @@ def small_chunks(monkeypatch):
     else:
         pytest.skip("ops exposes no chunk-size knob (_chunk_rows / _CPU_CHUNK)")
     return 3
+
+
+def pytest_configure(config):
+    """Under pytest-xdist every worker gets one torch thread: two workers x two OpenMP
+    threads on a 2-core machine spin on barriers and run many times slower."""
+    import os
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)

@@ -33,14 +33,14 @@ CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA de
 # ======================================================================================
 # helpers: random clouds, dense reference, comparison
 # ======================================================================================
-def random_coords(gen, n=90, grid=8, batch=1, stride=1, isolated=2, shuffle=True):
-    """``[N, 4]`` unique voxels of ``batch`` clouds in ``[0, grid)^3`` (times ``stride``),
-    each cloud with ``isolated`` lone voxels far (>= 6 cells) from everything else."""
+def random_coords(gen, n=90, grid=8, batch=1, stride=1, isolated=2, shuffle=True, offset=0):
+    """``[N, 4]`` unique voxels of ``batch`` clouds in ``[offset, offset + grid)^3`` (times
+    ``stride``), each cloud with ``isolated`` lone voxels far (>= 6 cells) from the rest."""
     rows = []
     for b in range(batch):
         xyz = torch.randint(0, grid, (n, 3), generator=gen).unique(dim=0)
         lone = torch.tensor([[grid + 5 + 7 * i, (3 * i + b) % grid, (5 * i + 1) % grid] for i in range(isolated)])
-        xyz = torch.cat([xyz, lone.reshape(-1, 3).long()])
+        xyz = torch.cat([xyz, lone.reshape(-1, 3).long()]) + offset
         rows.append(torch.cat([torch.full((len(xyz), 1), b), xyz], dim=1))
     c = torch.cat(rows)
     c[:, 1:] *= stride
@@ -107,12 +107,19 @@ def downsampled(coords, out_stride):
     return {tuple(r) for r in c.tolist()}
 
 
-def sorted_rows(coords, feats):
-    """Rows ordered by coordinates, to compare results whose row orders differ."""
-    c = coords + 4096
-    key = ((c[:, 0] * 8192 + c[:, 1]) * 8192 + c[:, 2]) * 8192 + c[:, 3]
-    order = torch.argsort(key)
-    return coords[order], feats[order]
+def rows_at(coords, feats, query):
+    """The rows of ``feats`` (one per voxel of ``coords``) at the voxels ``query``, to
+    compare results whose row orders differ. Every query voxel must be present."""
+    where = {tuple(c): i for i, c in enumerate(coords.tolist())}
+    return feats[torch.tensor([where[tuple(c)] for c in query.tolist()], dtype=torch.long, device=feats.device)]
+
+
+def coarse_over(fine_coords, fine_stride, s):
+    """Coarse voxels (stride ``fine_stride * s``) of ``fine_coords`` and a cache that also
+    holds the fine voxels, so a transposed conv can return to them."""
+    fine = SparseTensor(torch.zeros(len(fine_coords), 0, dtype=DT, device=fine_coords.device), fine_coords, fine_stride)
+    _, coarse, cstride = get_kernel_map(fine, 1, s)  # caches the coarse voxels
+    return coarse, cstride, fine.cache
 
 
 @dataclass(frozen=True)
@@ -139,10 +146,9 @@ def make_input(gen, case: Case, batch=1, device="cpu", **coord_kw):
     coords = random_coords(gen, batch=batch, stride=case.in_stride, **coord_kw).to(device)
     if not case.transposed:
         return SparseTensor(torch.randn(len(coords), CIN, generator=gen, dtype=DT).to(device), coords, case.in_stride), None
-    fine = SparseTensor(torch.zeros(len(coords), 0, dtype=DT, device=device), coords, case.in_stride)
-    _, coarse, cstride = get_kernel_map(fine, 1, case.stride)  # caches the coarse voxels
+    coarse, cstride, cache = coarse_over(coords, case.in_stride, case.stride)
     feats = torch.randn(len(coarse), CIN, generator=gen, dtype=DT).to(device)
-    return SparseTensor(feats, coarse, cstride, fine.cache), coords
+    return SparseTensor(feats, coarse, cstride, cache), coords
 
 
 def make_weight(gen, case: Case, device="cpu"):
@@ -218,6 +224,17 @@ def test_conv_matches_dense(gen, case, with_bias, batch):
     check_against_dense(gen, x, weight, case, bias, fine)
 
 
+@pytest.mark.parametrize("case", [Case(6), Case(7), Case(6, 2), Case(7, 2), Case(5, 8), Case(7, 8), Case(5, 5),
+                                  Case(6, 2, transposed=True), Case(5, 8, transposed=True),
+                                  Case(7, 8, transposed=True)], ids=str)
+def test_large_kernels_and_strides_at_the_index_margin(gen, case):
+    """Neighbours that leave the coordinate index's padded box (even K = 6 reads up to
+    +5; a stride-8 output floor(c/8)*8 lies up to 7 cells below its inputs) must be
+    absent, not aliased to other voxels. Clouds start at 7 = -1 (mod 8)."""
+    x, fine = make_input(gen, case, batch=2, grid=7, n=150, isolated=0, offset=7)
+    check_against_dense(gen, x, make_weight(gen, case), case, None, fine)
+
+
 @pytest.mark.parametrize("case", [Case(3), Case(3, 2), Case(2, 2, transposed=True), Case(3, depthwise=True)], ids=str)
 def test_conv_matches_dense_in_small_chunks(gen, small_chunks, case):
     """The chunked CPU loop (several chunks per offset) gives the same numbers."""
@@ -233,27 +250,18 @@ def test_batched_clouds_do_not_interact(gen, case):
     x, fine = make_input(gen, case, batch=3, grid=6, n=80)
     weight = make_weight(gen, case)
     y = F.conv3d(x, weight, case.k, case.stride, None, case.transposed, case.depthwise)
+    to_b = torch.tensor([1, 0, 0, 0])  # (batch 0 coords) + b * to_b = the same voxels in cloud b
     for b in range(3):
         if case.transposed:
-            fine_b = fine[fine[:, 0] == b] * torch.tensor([0, 1, 1, 1])
-            alone = SparseTensor(torch.zeros(len(fine_b), 0, dtype=DT), fine_b, x.stride // case.stride)
-            _, coarse_b, cstride = get_kernel_map(alone, 1, case.stride)
-            # pick this cloud's coarse features out of the batched tensor by coordinate
-            xc, xf = sorted_rows(x.coords[x.coords[:, 0] == b], x.feats[x.coords[:, 0] == b])
-            cb, order = sorted_rows(coarse_b, torch.arange(len(coarse_b)))
-            assert torch.equal(xc[:, 1:], cb[:, 1:])
-            feats_b = torch.empty_like(xf)
-            feats_b[order] = xf
-            xb = SparseTensor(feats_b, coarse_b, cstride, alone.cache)
+            coarse_b, cstride, cache = coarse_over(fine[fine[:, 0] == b] - b * to_b, x.stride // case.stride, case.stride)
+            assert int((x.coords[:, 0] == b).sum()) == len(coarse_b)
+            xb = SparseTensor(rows_at(x.coords, x.feats, coarse_b + b * to_b), coarse_b, cstride, cache)
         else:
             m = x.coords[:, 0] == b
-            xb = SparseTensor(x.feats[m], x.coords[m] * torch.tensor([0, 1, 1, 1]), x.stride)
+            xb = SparseTensor(x.feats[m], x.coords[m] - b * to_b, x.stride)
         yb = F.conv3d(xb, weight, case.k, case.stride, None, case.transposed, case.depthwise)
-        mb = y.coords[:, 0] == b
-        c1, f1 = sorted_rows(y.coords[mb], y.feats[mb])
-        c2, f2 = sorted_rows(yb.coords, yb.feats)
-        assert torch.equal(c1[:, 1:], c2[:, 1:])
-        torch.testing.assert_close(f1, f2, **EXACT)
+        assert int((y.coords[:, 0] == b).sum()) == yb.num_voxels
+        torch.testing.assert_close(rows_at(y.coords, y.feats, yb.coords + b * to_b), yb.feats, **EXACT)
 
 
 @pytest.mark.parametrize("case", [Case(3), Case(5), Case(3, 2), Case(2, 2), Case(1, 2), Case(3, 3),
@@ -267,10 +275,9 @@ def test_translation_to_negative_coordinates(gen, case):
     weight = make_weight(gen, case)
     y = F.conv3d(x, weight, case.k, case.stride, None, case.transposed, case.depthwise)
     if case.transposed:
-        fneg = SparseTensor(torch.zeros(len(fine), 0, dtype=DT), fine + shift, x.stride // case.stride)
-        _, coarse, cstride = get_kernel_map(fneg, 1, case.stride)
+        coarse, cstride, cache = coarse_over(fine + shift, x.stride // case.stride, case.stride)
         assert torch.equal(coarse, x.coords + shift)
-        xneg = SparseTensor(x.feats, coarse, cstride, fneg.cache)
+        xneg = SparseTensor(x.feats, coarse, cstride, cache)
     else:
         xneg = SparseTensor(x.feats, x.coords + shift, x.stride)
     yneg = F.conv3d(xneg, weight, case.k, case.stride, None, case.transposed, case.depthwise)
@@ -291,13 +298,12 @@ def test_isolated_voxels_see_only_their_own_centre(gen):
         torch.testing.assert_close(y.feats, feats @ w[k**3 // 2] + bias, **EXACT)
     w = torch.randn(27, CIN, COUT, generator=gen, dtype=DT)
     y = F.conv3d(SparseTensor(feats, coords), w, 3, 2)
-    yc, yf = sorted_rows(y.coords, y.feats)
-    xc, xf = sorted_rows(coords, feats)  # floor(c/2) keeps this order here
-    assert torch.equal(yc, torch.cat([xc[:, :1], xc[:, 1:] // 2 * 2], 1))
-    d = xc[:, 1:] - yc[:, 1:]  # in {0, 1}: offsets d of the centred 3-kernel
+    parents = torch.cat([coords[:, :1], coords[:, 1:] // 2 * 2], 1)
+    assert y.num_voxels == len(coords)  # one coarse voxel per lone voxel
+    d = coords[:, 1:] - parents[:, 1:]  # in {0, 1}: offsets d of the centred 3-kernel
     k_idx = ((d[:, 0] + 1) * 3 + d[:, 1] + 1) * 3 + d[:, 2] + 1
-    expect = torch.stack([xf[i] @ w[k_idx[i]] for i in range(len(xf))])
-    torch.testing.assert_close(yf, expect, **EXACT)
+    expect = torch.stack([feats[i] @ w[k_idx[i]] for i in range(len(feats))])
+    torch.testing.assert_close(rows_at(y.coords, y.feats, parents), expect, **EXACT)
 
 
 def test_down_up_chain_reuses_cache_and_matches_fresh_tensors(gen, monkeypatch):
@@ -325,7 +331,8 @@ def test_down_up_chain_reuses_cache_and_matches_fresh_tensors(gen, monkeypatch):
     assert {tuple(r) for r in outs[0].coords.tolist()} == downsampled(c0, 2)
     assert {tuple(r) for r in outs[1].coords.tolist()} == downsampled(c0, 4)
 
-    # 2) fresh tensors: every layer on a brand-new cache holding only what it needs
+    # 2) fresh tensors: every layer on a brand-new cache holding only what it needs, with
+    #    the input rows shuffled (a user-built coarse tensor need not be in engine order)
     coords_at = {1: c0, 2: outs[0].coords, 4: outs[1].coords}
     feats = f0
     stride = 1
@@ -333,7 +340,9 @@ def test_down_up_chain_reuses_cache_and_matches_fresh_tensors(gen, monkeypatch):
         cache = SparseCache()
         if t:
             cache.coords[stride // s] = coords_at[stride // s].clone()
-        fresh = F.conv3d(SparseTensor(feats, coords_at[stride].clone(), stride, cache), w, k, s, transposed=t)
+        perm = torch.randperm(len(feats), generator=gen)
+        xin = SparseTensor(feats[perm], coords_at[stride][perm], stride, cache)
+        fresh = F.conv3d(xin, w, k, s, transposed=t)
         assert fresh.stride == o.stride and torch.equal(fresh.coords, o.coords)
         torch.testing.assert_close(fresh.feats, o.feats, **EXACT)
         feats, stride = fresh.feats, fresh.stride
@@ -375,7 +384,7 @@ def test_mixed_downsampling_routes_share_coarse_voxels(gen):
 def test_gradcheck_sparse_conv_apply(gen, request, case, chunked):
     if chunked:
         request.getfixturevalue("small_chunks")
-    x, _ = make_input(gen, case, batch=2, grid=4, n=14, isolated=1)
+    x, _ = make_input(gen, case, batch=2, grid=3, n=10, isolated=1)
     km, _, _ = get_kernel_map(x, case.k, case.stride, case.transposed)
     cout = 2
     f = torch.randn(x.num_voxels, 2, generator=gen, dtype=DT, requires_grad=True)
@@ -455,9 +464,8 @@ def test_kernel_map_matches_brute_force(gen, case):
 @pytest.mark.parametrize("case", [Case(1), Case(2), Case(3), Case(5), Case(3, in_stride=4), Case(3, 2),
                                   Case(1, 2), Case(4, 2), Case(3, 3), Case(5, 4), Case(3, 2, transposed=True),
                                   Case(1, 2, transposed=True)], ids=str)
-def test_dense_table_and_sorted_keys_give_identical_maps(gen, monkeypatch, case):
+def test_dense_table_and_sorted_keys_give_identical_maps(monkeypatch, case):
     def build():
-        torch.manual_seed(0)
         x, _ = make_input(torch.Generator().manual_seed(5), case, batch=2)
         km, out_coords, _ = get_kernel_map(x, case.k, case.stride, case.transposed)
         return km, out_coords, [h.dense for h in x.cache.hashes.values()]
@@ -477,12 +485,12 @@ def test_far_apart_clusters_take_sorted_path_and_do_not_interact(gen):
     near = random_coords(gen, n=60, grid=5, isolated=0, shuffle=False)
     far = near + torch.tensor([0, 100_000, -300_000, 700_000])
     both = torch.cat([near, far])
-    feats = torch.randn(len(both), CIN, generator=gen, dtype=DT)
+    feats = torch.randn(len(near), CIN, generator=gen, dtype=DT)
     w = torch.randn(27, CIN, COUT, generator=gen, dtype=DT)
-    x = SparseTensor(feats, both)
+    x = SparseTensor(feats.repeat(2, 1), both)  # the same cluster twice
     y = F.conv3d(x, w, 3)
     assert not x.cache.hashes[1].dense
-    alone = F.conv3d(SparseTensor(feats[: len(near)], near), w, 3)
+    alone = F.conv3d(SparseTensor(feats, near), w, 3)
     assert alone.cache.hashes[1].dense
     torch.testing.assert_close(y.feats[: len(near)], alone.feats, **EXACT)
     torch.testing.assert_close(y.feats[len(near):], alone.feats, **EXACT)
@@ -618,10 +626,9 @@ def test_cuda_conv_matches_dense_and_cpu(gen, case, with_bias):
     assert y.feats.is_cuda and y.coords.is_cuda
     # same numbers as the CPU path
     if case.transposed:
-        fine_cpu = SparseTensor(torch.zeros(len(fine), 0, dtype=DT), fine.cpu(), x.stride // case.stride)
-        _, coarse, cstride = get_kernel_map(fine_cpu, 1, case.stride)
+        coarse, cstride, cache = coarse_over(fine.cpu(), x.stride // case.stride, case.stride)
         assert torch.equal(coarse, x.coords.cpu())
-        x_cpu = SparseTensor(x.feats.cpu(), coarse, cstride, fine_cpu.cache)
+        x_cpu = SparseTensor(x.feats.cpu(), coarse, cstride, cache)
     else:
         x_cpu = x.to("cpu")
     y_cpu = F.conv3d(x_cpu, weight.cpu(), case.k, case.stride, None if bias is None else bias.cpu(),

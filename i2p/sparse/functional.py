@@ -29,6 +29,13 @@ def conv3d(
     """
     if x.num_voxels == 0:
         raise ValueError("sparse conv got a tensor with no voxels (is the point cloud empty?)")
+    kv, c_in = kernel_size**3, x.num_channels
+    if weight.dim() != (2 if depthwise else 3) or tuple(weight.shape[:2]) != (kv, c_in):
+        layout = f"[{kv}, {c_in}]" if depthwise else f"[{kv}, {c_in}, C_out]"
+        raise ValueError(
+            f"conv3d weight of shape {tuple(weight.shape)} does not fit a tensor with {c_in} "
+            f"channels and kernel_size {kernel_size}: expected {layout}"
+        )
     kmap, out_coords, out_stride = get_kernel_map(x, kernel_size, stride, transposed)
     feats = sparse_conv_apply(x.feats, weight, kmap, depthwise)
     if bias is not None:

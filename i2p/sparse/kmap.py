@@ -178,9 +178,25 @@ def _query_map(
 ) -> KernelMap:
     """Pairs by looking every output voxel's neighbours up in the input index."""
     base = index.pack(out_grid)
+    # Keys are only unique inside the index's padded box. Neighbours can leave it when
+    # offsets exceed the margin (even K = 6: d up to 5) or strided outputs floor(c/s)*s
+    # sit far below the inputs (e.g. K = 5, s = 8); such keys would alias other voxels
+    # (or index past the table), so those queries are masked to "absent".
+    hi = index.lo + index.ext[1:]
+    inside_all = offsets.shape[0] == 0 or bool(
+        ((out_grid[:, 1:].min(0).values + offsets.min(0).values) >= index.lo).all()
+        and ((out_grid[:, 1:].max(0).values + offsets.max(0).values) < hi).all()
+    )
     ins, outs = [], []
     for d in offsets:
-        rows = index.lookup(base + index.offset_key(d))
+        keys = base + index.offset_key(d)
+        if inside_all:
+            rows = index.lookup(keys)
+        else:
+            nb = out_grid[:, 1:] + d
+            inside = ((nb >= index.lo) & (nb < hi)).all(1)
+            rows = torch.full_like(keys, -1)
+            rows[inside] = index.lookup(keys[inside])
         hit = rows >= 0
         outs.append(hit.nonzero().squeeze(1))
         ins.append(rows[hit])
@@ -208,13 +224,13 @@ def _submanifold_map(x: SparseTensor, kernel_size: int) -> KernelMap:
 def _downsample_map(x: SparseTensor, kernel_size: int, stride: int) -> KernelMap:
     out_coords = _strided_out_coords(x, stride)
     out_stride = x.stride * stride
-    if kernel_size == stride and kernel_size % 2 == 0:
+    parent = x.cache.kmaps.get(("parent", x.stride, out_stride))
+    if kernel_size == stride and kernel_size % 2 == 0 and parent is not None:
         # every input voxel has exactly one parent: read the pairs off the parent map
         # (even kernels only: their offsets 0..K-1 are anchored like the parent cell;
-        # odd kernels are centred, d = -(K-1)//2..(K-1)//2, and take the lookup path)
-        parent = x.cache.kmaps.get(("parent", x.stride, out_stride))
-        if parent is None:  # coarse voxels came from elsewhere: same rule, same result
-            parent = downsample_coords(x.coords, out_stride)[1]
+        # odd kernels are centred, d = -(K-1)//2..(K-1)//2, and take the lookup path).
+        # Without a cached parent map (coarse voxels made elsewhere, possibly in another
+        # row order) the lookup path below gives the same pairs.
         rel = torch.div(x.coords[:, 1:] - out_coords[parent, 1:], x.stride, rounding_mode="floor")
         k = (rel[:, 0] * kernel_size + rel[:, 1]) * kernel_size + rel[:, 2]
         order = torch.argsort(k, stable=True)

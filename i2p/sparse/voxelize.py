@@ -52,14 +52,20 @@ def voxelize(
     :class:`SparseTensor` (batch index = position in the list) and ``point_to_voxel``,
     the voxel row of every input point, concatenated over the clouds in order.
     """
-    if voxel_size <= 0:
-        raise ValueError(f"voxel_size must be positive, got {voxel_size}")
+    if not voxel_size > 0 or voxel_size == float("inf"):  # also rejects NaN
+        raise ValueError(f"voxel_size must be positive and finite, got {voxel_size}")
     if isinstance(clouds, torch.Tensor):
         clouds = [(clouds, feats)]
     if len(clouds) == 0:
         raise ValueError("voxelize got an empty batch (no clouds)")
     grids, fs = [], []
-    for b, (pts, f) in enumerate(clouds):
+    for b, item in enumerate(clouds):
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            raise TypeError(
+                f"cloud {b}: expected a (points, feats) pair (feats may be None) or a points "
+                f"tensor, got {type(item).__name__}"
+            )
+        pts, f = item
         check_points(pts, f, name=f"cloud {b}")
         f = pts if f is None else f
         q = torch.floor(pts / voxel_size).long()

@@ -1,0 +1,308 @@
+"""Trainer (fit / evaluate / checkpoints) and metrics."""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+from torch import nn
+
+from helpers_models import (  # noqa: F401
+    NUM_CLASSES, make_batch, seg_dataset, single_thread, tiny_dataset, tv_state_dict,
+)
+from i2p import train as train_mod
+from i2p.data import PrimitiveShapes
+from i2p.finetune import apply_scope
+from i2p.metrics import confusion_matrix, summarize_confusion
+from i2p.models import create_model
+from i2p.train import TrainConfig, evaluate, fit, save_atomic
+
+CFG = TrainConfig(epochs=2, batch_size=4, voxel_size=0.1, lr=0.01, progress=False, device="cpu", seed=5)
+
+
+def new_model(task: str = "cls", scope: str = "whole", num_classes: int = NUM_CLASSES, seed: int = 11) -> nn.Module:
+    torch.manual_seed(seed)
+    kw = {"learnable": "nonshared"} if scope == "learn_t" else {}
+    model = create_model("resnet18", num_classes, task, pretrained=tv_state_dict(), **kw)
+    return apply_scope(model, scope)
+
+
+def same_state(a: nn.Module, b: nn.Module) -> list[str]:
+    """Names of state-dict entries that differ (empty = identical)."""
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys()
+    return [k for k in sa if not torch.equal(sa[k], sb[k])]
+
+
+@pytest.fixture(scope="module")
+def train_set() -> PrimitiveShapes:
+    return tiny_dataset(num_per_class=2, num_points=256)  # 12 shapes -> 3 steps of 4
+
+
+# -- fit ------------------------------------------------------------------------------------
+
+
+def test_fit_two_epochs_returns_finite_history(train_set):
+    model = new_model()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    hist = fit(model, train_set, CFG, val_set=train_set)
+    assert [r["epoch"] for r in hist.epochs] == [1, 2]
+    for r in hist.epochs:
+        assert math.isfinite(r["train_loss"]) and r["train_loss"] > 0
+        assert 0 <= r["train_acc"] <= 1
+        assert math.isfinite(r["val_loss"]) and 0 <= r["val_top1"] <= 1 and 0 <= r["val_miou"] <= 1
+    assert hist.last is hist.epochs[-1]
+    assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert model.training, "fit leaves the model in train mode (evaluate restores it)"
+
+
+def test_fit_is_deterministic(train_set):
+    runs = []
+    for _ in range(2):
+        model = new_model()
+        runs.append((model, fit(model, train_set, CFG)))
+    (m1, h1), (m2, h2) = runs
+    assert h1.epochs == h2.epochs
+    assert same_state(m1, m2) == []
+    # and the seed matters: a different data order gives different numbers
+    m3 = new_model()
+    h3 = fit(m3, train_set, replace(CFG, seed=6))
+    assert h3.epochs != h1.epochs and same_state(m1, m3) != []
+
+
+@pytest.mark.parametrize("scope", ["whole", "io", "learn_t"])
+def test_resume_equals_uninterrupted(train_set, tmp_path, scope):
+    """Stop after epoch 1 (time budget spent), call fit again: same numbers as one 2-epoch run."""
+    ref_model = new_model(scope=scope)
+    ref = fit(ref_model, train_set, CFG)
+
+    cfg = replace(CFG, checkpoint_dir=str(tmp_path), max_minutes=0)
+    part = fit(new_model(scope=scope), train_set, cfg)
+    assert [r["epoch"] for r in part.epochs] == [1]
+    state = torch.load(tmp_path / "last.pt", weights_only=False)
+    assert state["epoch"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]
+
+    # a fresh process would rebuild the model from a different init: resume overwrites it
+    resumed_model = new_model(scope=scope, seed=999)
+    resumed = fit(resumed_model, train_set, cfg)
+    assert [r["epoch"] for r in resumed.epochs] == [1, 2]
+    assert resumed.epochs == ref.epochs
+    assert same_state(resumed_model, ref_model) == []
+    assert torch.load(tmp_path / "last.pt", weights_only=False)["epoch"] == 2
+
+    # a finished run resumes to "nothing left to do"
+    again_model = new_model(scope=scope, seed=998)
+    again = fit(again_model, train_set, cfg)
+    assert again.epochs == ref.epochs and same_state(again_model, ref_model) == []
+
+
+def test_resume_refuses_other_task(train_set, tmp_path):
+    fit(new_model(), train_set, replace(CFG, epochs=1, checkpoint_dir=str(tmp_path)))
+    seg = new_model("seg", num_classes=2)
+    with pytest.raises(ValueError, match="different run"):
+        fit(seg, seg_dataset(), replace(CFG, task="seg", checkpoint_dir=str(tmp_path)))
+
+
+def test_resume_false_starts_over(train_set, tmp_path):
+    cfg = replace(CFG, epochs=1, checkpoint_dir=str(tmp_path))
+    fit(new_model(), train_set, cfg)
+    hist = fit(new_model(), train_set, replace(cfg, resume=False))
+    assert [r["epoch"] for r in hist.epochs] == [1]
+
+
+def test_fit_without_trainable_parameters_raises(train_set):
+    model = new_model()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    with pytest.raises(ValueError, match="no trainable parameters"):
+        fit(model, train_set, CFG)
+
+
+# -- save_atomic ----------------------------------------------------------------------------
+
+
+def test_save_atomic_roundtrip_leaves_no_temp_files(tmp_path):
+    path = tmp_path / "sub" / "last.pt"
+    save_atomic({"a": torch.arange(3)}, path)
+    save_atomic({"a": torch.arange(4)}, path)
+    assert torch.equal(torch.load(path)["a"], torch.arange(4))
+    assert [p.name for p in path.parent.iterdir()] == ["last.pt"]
+
+
+def test_failing_save_keeps_old_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "last.pt"
+    save_atomic({"a": torch.arange(3)}, path)
+
+    def broken_save(obj, f, *args, **kwargs):
+        with open(f, "wb") as fh:  # half a file, then the crash
+            fh.write(b"PK\x03\x04 partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_atomic({"a": torch.arange(99)}, path)
+    monkeypatch.undo()
+    assert torch.equal(torch.load(path)["a"], torch.arange(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+
+
+def test_failing_checkpoint_during_fit_keeps_previous_epoch(train_set, tmp_path, monkeypatch):
+    cfg = replace(CFG, epochs=1, checkpoint_dir=str(tmp_path))
+    fit(new_model(), train_set, cfg)
+    good = (tmp_path / "last.pt").read_bytes()
+    monkeypatch.setattr(torch, "save", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        fit(new_model(), train_set, replace(cfg, epochs=2))
+    assert (tmp_path / "last.pt").read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+
+
+# -- evaluate -------------------------------------------------------------------------------
+
+
+def test_evaluate_cls_matches_manual_predictions(train_set):
+    model = new_model().train()
+    res = evaluate(model, train_set, CFG)
+    assert model.training, "evaluate restores the training mode"
+    for k in ("top1", "mean_acc", "miou"):
+        assert 0.0 <= res[k] <= 1.0, k
+    assert math.isfinite(res["loss"])
+    # by hand: eval-mode predictions over the whole set in one batch
+    model.eval()
+    batch = make_batch(n=len(train_set))  # same 12 shapes, other order
+    with torch.no_grad():
+        pred = model(batch.x).argmax(1)
+    assert res["top1"] == pytest.approx(float((pred == batch.labels).float().mean()))
+    assert int(res["confusion"].sum()) == len(train_set)
+
+
+def test_evaluate_seg_miou_in_unit_interval():
+    data = seg_dataset()
+    model = new_model("seg", num_classes=2)
+    res = evaluate(model, data, replace(CFG, task="seg"))
+    assert 0.0 <= res["miou"] <= 1.0 and 0.0 <= res["top1"] <= 1.0
+    assert int(res["confusion"].sum()) == sum(len(s["label"]) for s in data)
+
+
+# -- segmentation -----------------------------------------------------------------------------
+
+
+def test_seg_fit_runs_and_updates_decoder():
+    data = seg_dataset()
+    model = new_model("seg", num_classes=2)
+    before = model.output_layer.classifier.weight.detach().clone()
+    hist = fit(model, data, replace(CFG, task="seg", epochs=1))
+    assert math.isfinite(hist.last["train_loss"])
+    assert not torch.equal(before, model.output_layer.classifier.weight)
+
+
+def test_seg_loss_ignores_ignore_index():
+    data = seg_dataset()
+    cfg = replace(CFG, task="seg", ignore_index=255)
+    batch = make_batch(n=3, seg=True)
+    labels = batch.labels.clone()
+    labels[::3] = 255
+    batch.labels = labels
+    model = new_model("seg", num_classes=2).eval()
+    with torch.no_grad():
+        out = model(batch.x)
+    loss, logits = train_mod._loss(out, batch, cfg)
+    keep = labels != 255
+    ref = nn.functional.cross_entropy(logits[keep], labels[keep])
+    torch.testing.assert_close(loss, ref)
+    # and through fit/evaluate: 255 is out of range for 2 classes unless it is ignored
+    ignored = [{"points": s["points"], "label": torch.where(torch.arange(len(s["label"])) % 3 == 0,
+                                                            torch.tensor(255), s["label"])} for s in data]
+    hist = fit(new_model("seg", num_classes=2), ignored, replace(cfg, epochs=1))
+    assert math.isfinite(hist.last["train_loss"])
+    res = evaluate(model, ignored, cfg)
+    n_valid = sum(int((s["label"] != 255).sum()) for s in ignored)
+    assert int(res["confusion"].sum()) == n_valid
+    with pytest.raises((IndexError, RuntimeError, ValueError)):
+        fit(new_model("seg", num_classes=2), ignored, replace(CFG, task="seg", epochs=1))
+
+
+def test_train_acc_counts_only_labelled_points():
+    """With lr 0 one epoch is one forward pass; train_acc must be over non-ignored points."""
+    import copy
+
+    data = [{"points": s["points"], "label": torch.where(torch.arange(len(s["label"])) % 3 == 0,
+                                                         torch.tensor(255), s["label"])} for s in seg_dataset()]
+    cfg = replace(CFG, task="seg", ignore_index=255, epochs=1, lr=0.0, batch_size=len(data))
+    model = new_model("seg", num_classes=2)
+    ref = copy.deepcopy(model).train()
+    (batch,) = list(train_mod._loader(data, cfg, shuffle=True, rank=0, world=1, epoch=0))
+    with torch.no_grad():
+        pred = ref(batch.x).feats[batch.point_to_voxel].argmax(1)
+    valid = batch.labels != 255
+    expected = float((pred == batch.labels)[valid].float().mean())
+    hist = fit(model, data, cfg)
+    assert hist.last["train_acc"] == pytest.approx(expected)
+
+
+# -- metrics ----------------------------------------------------------------------------------
+
+
+def test_confusion_matrix_by_hand():
+    pred = torch.tensor([0, 0, 1, 1, 2, 2])
+    target = torch.tensor([0, 1, 1, 1, 2, 0])
+    conf = confusion_matrix(pred, target, 3)
+    assert conf.tolist() == [[1, 0, 1], [1, 2, 0], [0, 0, 1]]  # rows = ground truth
+    s = summarize_confusion(conf)
+    assert s["top1"] == pytest.approx(4 / 6)
+    assert s["iou"] == pytest.approx([1 / 3, 2 / 3, 1 / 2])
+    assert s["miou"] == pytest.approx(0.5)
+    assert s["mean_acc"] == pytest.approx((1 / 2 + 2 / 3 + 1) / 3)
+    assert torch.equal(s["confusion"], conf)
+
+
+def test_confusion_ignore_index_and_absent_classes():
+    pred = torch.tensor([0, 0, 1, 1, 2, 2, 3, 0])
+    target = torch.tensor([0, 1, 1, 1, 2, 0, -100, -100])
+    conf = confusion_matrix(pred, target, 4)
+    assert conf.sum() == 6 and conf[3].sum() == 0 and conf[:, 3].sum() == 0
+    s = summarize_confusion(conf)
+    assert math.isnan(s["iou"][3])  # neither in ground truth nor predicted: not averaged
+    assert s["miou"] == pytest.approx(0.5)
+    conf255 = confusion_matrix(pred, torch.where(target < 0, 255, target), 4, ignore_index=255)
+    assert torch.equal(conf255, conf)
+
+
+def test_false_positive_class_counts_in_miou_not_in_mean_acc():
+    s = summarize_confusion(confusion_matrix(torch.tensor([1, 1, 0]), torch.tensor([0, 0, 0]), 2))
+    assert s["iou"] == pytest.approx([1 / 3, 0.0])
+    assert s["miou"] == pytest.approx(1 / 6)
+    assert s["mean_acc"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("bad", [3, -1, 7])
+def test_confusion_label_out_of_range_raises(bad):
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        confusion_matrix(torch.tensor([0, 1]), torch.tensor([0, bad]), 3)
+
+
+def test_lr_schedules():
+    f = train_mod._lr_factor
+    cos = replace(CFG, schedule="cosine")
+    assert f(cos, 0.0) == pytest.approx(1.0) and f(cos, 0.5) == pytest.approx(0.5) and f(cos, 1.0) == pytest.approx(0.0)
+    assert f(replace(CFG, schedule="constant"), 0.7) == 1.0
+    assert f(replace(CFG, schedule="poly"), 1.0) == pytest.approx(0.0)
+    warm = replace(CFG, schedule="warmup_cosine", epochs=10, warmup_epochs=1.0)
+    assert f(warm, 0.05) == pytest.approx(0.5, abs=1e-6) and f(warm, 0.1) == pytest.approx(1.0)
+
+
+# -- end to end -------------------------------------------------------------------------------
+
+
+def test_scratch_resnet18_learns_primitives():
+    """From scratch on 6 primitive classes: training accuracy clearly above chance (1/6)."""
+    data = PrimitiveShapes(num_per_class=6, num_points=384, seed=1)
+    torch.manual_seed(0)
+    model = apply_scope(create_model("resnet18", NUM_CLASSES), "scratch")
+    cfg = replace(CFG, epochs=6, batch_size=6, lr=0.01, voxel_size=0.1, schedule="cosine")
+    hist = fit(model, data, cfg)
+    assert hist.epochs[-1]["train_loss"] < hist.epochs[0]["train_loss"]
+    res = evaluate(model, data, cfg)
+    assert res["top1"] >= 0.5, (res["top1"], hist.epochs)
