@@ -51,7 +51,8 @@ def render_shapes2d(n: int, size: int = 32, seed: int = 0) -> tuple[torch.Tensor
             mask = ((u.abs() < r * 0.25) | (v.abs() < r * 0.25)) & (u.abs() < r) & (v.abs() < r)
         else:
             mask = (torch.sin(u * 12 / r) > 0) & (d < r * 1.2)
-        fg, bg = torch.rand(3, generator=g), torch.rand(3, generator=g)
+        fg = torch.rand(3, generator=g)
+        bg = (fg + 0.35 + 0.3 * torch.rand(3, generator=g)) % 1.0  # keep the shape visible
         img = torch.where(mask, fg[:, None, None], bg[:, None, None])
         imgs[i] = (img + 0.05 * torch.randn(3, size, size, generator=g)).clamp(0, 1)
     return imgs, labels
@@ -73,7 +74,7 @@ def pretrain_2d(
     mean, std = x.mean((0, 2, 3), keepdim=True), x.std((0, 2, 3), keepdim=True)
     loader = DataLoader(TensorDataset((x - mean) / std, y), batch_size=64, shuffle=True,
                         generator=torch.Generator().manual_seed(seed))
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
+    opt = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9, weight_decay=1e-4)
     deadline = time.monotonic() + 60 * minutes
     bar = tqdm(desc=f"2D pretraining {arch} on Shapes2D", total=None, disable=not progress, unit="step")
     model.train()

@@ -1,0 +1,130 @@
+"""On-disk cloud sets: one ``.npz`` per split, written atomically, validated on read.
+
+A cloud set is a list of samples ``{"points": [N, 3] float32, "feats": [N, C] float32
+(optional), "label": int or [N] int64, "name": str (optional)}``. They are stored
+concatenated with offsets, so a split loads with one read. Generated data is cached
+under :func:`data_root` in a folder named by the generator's parameters; a folder is
+only used once its ``DONE`` marker exists, so an interrupted generation is redone.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+__all__ = ["data_root", "save_cloudset", "load_cloudset", "cached_build", "CloudDataset"]
+
+
+def data_root() -> Path:
+    """``$I2P_DATA`` or ``~/.cache/i2p/data``."""
+    return Path(os.environ.get("I2P_DATA", Path.home() / ".cache" / "i2p" / "data"))
+
+
+def save_cloudset(path: str | Path, samples: Sequence[dict]) -> None:
+    """Write samples to ``path`` (``.npz``) atomically."""
+    path = Path(path)
+    if not samples:
+        raise ValueError(f"refusing to write an empty cloud set to {path}")
+    pts = [np.asarray(s["points"], dtype=np.float32) for s in samples]
+    arrays = {
+        "points": np.concatenate(pts),
+        "offsets": np.cumsum([0] + [len(p) for p in pts]).astype(np.int64),
+    }
+    if samples[0].get("feats") is not None:
+        arrays["feats"] = np.concatenate([np.asarray(s["feats"], dtype=np.float32) for s in samples])
+    labels = [np.asarray(s["label"]) for s in samples]
+    if labels[0].ndim == 0:
+        arrays["label"] = np.array([int(v) for v in labels], dtype=np.int64)
+    else:
+        arrays["point_label"] = np.concatenate(labels).astype(np.int64)
+    arrays["name"] = np.array([str(s.get("name", i)) for i, s in enumerate(samples)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.npz")
+    try:
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_cloudset(path: str | Path) -> list[dict]:
+    """Read a cloud set written by :func:`save_cloudset`; clear errors for bad files."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"cloud set not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+        raise ValueError(f"{path} is corrupt or truncated ({e}); delete it and generate it again") from e
+    off = arrays["offsets"]
+    if off[-1] != len(arrays["points"]):
+        raise ValueError(f"{path}: offsets do not match the number of points; regenerate it")
+    out = []
+    for i in range(len(off) - 1):
+        a, b = int(off[i]), int(off[i + 1])
+        s = {"points": torch.from_numpy(arrays["points"][a:b]), "name": str(arrays["name"][i])}
+        if "feats" in arrays:
+            s["feats"] = torch.from_numpy(arrays["feats"][a:b])
+        s["label"] = int(arrays["label"][i]) if "label" in arrays else torch.from_numpy(arrays["point_label"][a:b])
+        out.append(s)
+    return out
+
+
+def cached_build(
+    name: str,
+    params: dict,
+    build: Callable[[Path], None],
+    root: str | Path | None = None,
+) -> Path:
+    """Folder holding the output of ``build(folder)`` for these ``params``; builds it once.
+
+    ``build`` writes into a temporary folder that is renamed into place when complete;
+    a half-built folder from an interrupted run is discarded.
+    """
+    root = Path(root) if root is not None else data_root()
+    key = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
+    final = root / f"{name}-{key}"
+    if (final / "DONE").is_file():
+        return final
+    tmp = root / f".{name}-{key}.tmp{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        build(tmp)
+        (tmp / "params.json").write_text(json.dumps(params, indent=2, sort_keys=True))
+        (tmp / "DONE").write_text("ok\n")
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+class CloudDataset(Dataset):
+    """Samples in memory plus an optional transform ``sample -> sample`` (augmentation)."""
+
+    def __init__(self, samples: Sequence[dict], classes: Sequence[str], transform: Callable | None = None) -> None:
+        self.samples, self.classes, self.transform = list(samples), list(classes), transform
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> dict:
+        s = self.samples[i]
+        return self.transform(dict(s)) if self.transform else s
+
+    def labels(self) -> list[int]:
+        """Per-sample class ids (classification sets)."""
+        return [int(s["label"]) for s in self.samples]
+
+    def subset(self, indices: Sequence[int]) -> "CloudDataset":
+        return CloudDataset([self.samples[i] for i in indices], self.classes, self.transform)
