@@ -11,6 +11,7 @@ $(VENV)/.ok: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e .
+	@bash scripts/ensure_system_libs.sh $(PY)
 	touch $@
 
 $(VENV)/.dev-ok: $(VENV)/.ok
