@@ -1,8 +1,10 @@
-"""Command line: ``i2p quickstart`` and ``i2p info``."""
+"""Command line: ``i2p quickstart``, ``i2p info``, ``i2p data ...``."""
 from __future__ import annotations
 
 import argparse
 import sys
+
+from .data.cli import add_data_commands
 
 __all__ = ["main"]
 
@@ -46,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--no-progress", action="store_true")
     q.set_defaults(func=_quickstart)
     sub.add_parser("info", help="torch, sparse backend and which 2D weights are on this machine").set_defaults(func=_info)
+    add_data_commands(sub)
     a = p.parse_args(argv)
     return a.func(a)
 
