@@ -7,6 +7,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from .efficientnet import EFFICIENTNET_LITE_SPECS, SparseEfficientNetCls
 from .pretrained import LoadReport, load_pretrained_2d, read_state_dict
 from .resnet import RESNET_SPECS, LinearNet, SparseResNetCls, SparseResNetSeg
 
@@ -18,6 +19,7 @@ __all__ = [
     "LoadReport",
     "SparseResNetCls",
     "SparseResNetSeg",
+    "SparseEfficientNetCls",
     "LinearNet",
 ]
 
@@ -39,9 +41,11 @@ def create_model(
 ) -> nn.Module:
     """Build an inflated sparse model.
 
-    ``name``: ``resnet18/34/50/101/152`` or ``linear_net`` (Listing 1, classification
-    only). ``task``: ``cls`` (Listings 3/5) or ``seg`` (Listings 4/6). ``pretrained``: a
-    torchvision-layout 2D state dict or its path, inflated into the backbone; extra
+    ``name``: ``resnet18/34/50/101/152``, ``efficientnet_lite0/1/2`` (classification only)
+    or ``linear_net`` (Listing 1, classification only). ``task``: ``cls`` (Listings 3/5)
+    or ``seg`` (Listings 4/6). ``pretrained``: a 2D state dict or its path (torchvision
+    layout for ResNets, timm layout for EfficientNet-Lite, see ``i2p.weights``), inflated
+    into the backbone; extra
     keyword arguments go to :func:`load_pretrained_2d` (``transform``, ``learnable`` ...).
     The load report is kept as ``model.load_report``.
     """
@@ -53,9 +57,14 @@ def create_model(
         if task != "cls" or pretrained is not None:
             raise ValueError("linear_net is the classification baseline without backbone: no seg, no weights")
         return LinearNet(num_classes, in_channels)
-    if name not in RESNET_SPECS:
-        raise ValueError(f"unknown model {name!r}; available: {list_models()}")
-    cls = SparseResNetCls if task == "cls" else SparseResNetSeg
+    if name in EFFICIENTNET_LITE_SPECS:
+        if task != "cls":
+            raise ValueError(f"{name} is classification only (no U-Net decoder for EfficientNet-Lite)")
+        cls = SparseEfficientNetCls
+    elif name in RESNET_SPECS:
+        cls = SparseResNetCls if task == "cls" else SparseResNetSeg
+    else:
+        raise ValueError(f"unknown model {name!r}; available: {list_models() + sorted(EFFICIENTNET_LITE_SPECS)}")
     model = cls(name, num_classes, in_channels, head)
     model.load_report = None
     if pretrained is not None:

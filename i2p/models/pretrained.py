@@ -123,6 +123,12 @@ def load_pretrained_2d(
                     problems.append(f"missing {name}.{k}")
                 elif tuple(t.shape) != (mod.num_features,):
                     problems.append(f"{name}.{k} is {list(t.shape)}, model needs [{mod.num_features}]")
+    # tensors under the backbone's own top-level names (``layer3``, ``blocks``) that no
+    # module takes: the checkpoint is a deeper variant (resnet34 -> resnet18, lite1 -> lite0)
+    owned = {n for n, _ in model.backbone.named_children()}
+    extra = [k for k in sd if k.split(".")[0] in owned and k not in expected and not k.endswith("num_batches_tracked")]
+    if extra:
+        problems.append(f"{len(extra)} backbone tensors have no module in the model (deeper variant?), e.g. {extra[0]}")
     if problems:
         arch = guess_resnet_arch(sd)
         hint = f" The checkpoint looks like a {arch}." if arch else ""

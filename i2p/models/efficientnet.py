@@ -1,0 +1,194 @@
+"""Sparse EfficientNet-Lite0/1/2 with the paper's input and output layers.
+
+The backbone mirrors timm's ``efficientnet_lite*`` ``blocks`` module for module
+(``blocks.<stage>.<block>.conv_dw`` / ``conv_pw`` / ``conv_pwl`` / ``bn1..bn3``), so a
+timm-layout ImageNet state dict (``i2p.weights.load_weights("efficientnet_lite0.imagenet1k")``)
+lands by name after inflation (see ``i2p.models.pretrained``): 3x3 / 5x5 depthwise convs
+become 3^3 / 5^3 depthwise sparse convs (strided where timm's are), 1x1 convs become
+1x1x1 convs. timm's stem (``conv_stem``/``bn1``) and head (``conv_head``/``bn2``/
+``classifier``) are not transferred, exactly as torchvision's ResNet stem and ``fc``:
+the paper's input layer (width 32 = the first block's input) and classification head
+replace them.
+
+Lite = EfficientNet without squeeze-excitation and with ReLU6; stage layout and the
+per-variant width/depth multipliers follow timm's ``_gen_efficientnet_lite``
+(``fix_first_last``: the first and last stage keep one block; ``fix_stem``: 32 wide).
+
+Resolutions: the default input layer ends with a stride-2 conv, so the seven stages run
+at strides 2, 4, 8, 16, 16, 32, 32 (finest voxel = 1), as in the 2D network.
+
+Classification only: i2p's U-Net decoder (``resnet.UNetDecoder``) is built for a 64-wide
+stride-1 skip and four stages at strides 2..16, which this backbone does not have.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+from ..sparse import SparseTensor
+from ..sparse import nn as spnn
+from .resnet import ClsHead, InputLayer
+
+__all__ = [
+    "EFFICIENTNET_LITE_SPECS",
+    "StageSpec",
+    "lite_stages",
+    "lite_stage_depths",
+    "DepthwiseSeparable",
+    "InvertedResidual",
+    "SparseEfficientNetCls",
+]
+
+Head = Literal["default", "linear"]
+
+#: timm's ``_gen_efficientnet_lite`` arch_def: (block, repeats, kernel, stride, expansion, channels)
+LITE_ARCH_DEF: tuple[tuple[str, int, int, int, int, int], ...] = (
+    ("ds", 1, 3, 1, 1, 16),
+    ("ir", 2, 3, 2, 6, 24),
+    ("ir", 2, 5, 2, 6, 40),
+    ("ir", 3, 3, 2, 6, 80),
+    ("ir", 3, 5, 1, 6, 112),
+    ("ir", 4, 5, 2, 6, 192),
+    ("ir", 1, 3, 1, 6, 320),
+)
+#: (channel multiplier, depth multiplier), as timm's ``efficientnet_lite0/1/2``
+EFFICIENTNET_LITE_SPECS: dict[str, tuple[float, float]] = {
+    "efficientnet_lite0": (1.0, 1.0),
+    "efficientnet_lite1": (1.0, 1.1),
+    "efficientnet_lite2": (1.1, 1.2),
+}
+STEM_WIDTH = 32  # fix_stem: not scaled by the channel multiplier
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    block: str  # "ds" (depthwise separable) or "ir" (inverted residual / MBConv)
+    depth: int
+    kernel: int
+    stride: int  # of the stage's first block
+    expansion: int
+    channels: int
+
+
+def make_divisible(v: float, divisor: int = 8, round_limit: float = 0.9) -> int:
+    """timm's channel rounding: nearest multiple of ``divisor``, never 10% below ``v``."""
+    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return new_v + divisor if new_v < round_limit * v else new_v
+
+
+def lite_stages(arch: str) -> list[StageSpec]:
+    """The seven stages of ``arch`` after width/depth scaling."""
+    if arch not in EFFICIENTNET_LITE_SPECS:
+        raise ValueError(f"unknown EfficientNet-Lite {arch!r}; choose one of {sorted(EFFICIENTNET_LITE_SPECS)}")
+    width, depth = EFFICIENTNET_LITE_SPECS[arch]
+    last = len(LITE_ARCH_DEF) - 1
+    return [
+        StageSpec(b, r if i in (0, last) else int(math.ceil(r * depth)), k, s, e, make_divisible(c * width))
+        for i, (b, r, k, s, e, c) in enumerate(LITE_ARCH_DEF)
+    ]
+
+
+def lite_stage_depths(arch: str) -> tuple[int, ...]:
+    """Blocks per stage, e.g. ``(1, 2, 2, 3, 3, 4, 1)`` for lite0."""
+    return tuple(s.depth for s in lite_stages(arch))
+
+
+class DepthwiseSeparable(nn.Module):
+    """timm's ``DepthwiseSeparableConv`` without SE: dw conv, BN, ReLU6, 1x1 conv, BN."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int) -> None:
+        super().__init__()
+        self.conv_dw = spnn.Conv3d(c_in, c_in, kernel, stride, groups=c_in)
+        self.bn1 = spnn.BatchNorm(c_in)
+        self.conv_pw = spnn.Conv3d(c_in, c_out, 1)
+        self.bn2 = spnn.BatchNorm(c_out)
+        self.act = spnn.ReLU6(inplace=True)
+        self.has_skip = stride == 1 and c_in == c_out
+
+    def forward(self, x: SparseTensor) -> SparseTensor:
+        out = self.act(self.bn1(self.conv_dw(x)))
+        out = self.bn2(self.conv_pw(out))
+        return out.replace(out.feats + x.feats) if self.has_skip else out
+
+
+class InvertedResidual(nn.Module):
+    """timm's ``InvertedResidual`` (MBConv) without SE: 1x1 expansion, BN, ReLU6, dw conv
+    (carries the stride), BN, ReLU6, linear 1x1 projection, BN; residual when stride 1
+    and ``c_in == c_out``."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, expansion: int) -> None:
+        super().__init__()
+        mid = make_divisible(c_in * expansion)
+        self.conv_pw = spnn.Conv3d(c_in, mid, 1)
+        self.bn1 = spnn.BatchNorm(mid)
+        self.conv_dw = spnn.Conv3d(mid, mid, kernel, stride, groups=mid)
+        self.bn2 = spnn.BatchNorm(mid)
+        self.conv_pwl = spnn.Conv3d(mid, c_out, 1)
+        self.bn3 = spnn.BatchNorm(c_out)
+        self.act = spnn.ReLU6(inplace=True)
+        self.has_skip = stride == 1 and c_in == c_out
+
+    def forward(self, x: SparseTensor) -> SparseTensor:
+        out = self.act(self.bn1(self.conv_pw(x)))
+        out = self.act(self.bn2(self.conv_dw(out)))
+        out = self.bn3(self.conv_pwl(out))
+        return out.replace(out.feats + x.feats) if self.has_skip else out
+
+
+class LiteBlocks(nn.Module):
+    """The transferred part: ``blocks`` as in timm (stages of blocks), named identically."""
+
+    def __init__(self, arch: str) -> None:
+        super().__init__()
+        stages, self.widths, c_in = [], [], STEM_WIDTH
+        for st in lite_stages(arch):
+            blocks: list[nn.Module] = []
+            for j in range(st.depth):
+                stride = st.stride if j == 0 else 1
+                if st.block == "ds":
+                    blocks.append(DepthwiseSeparable(c_in, st.channels, st.kernel, stride))
+                else:
+                    blocks.append(InvertedResidual(c_in, st.channels, st.kernel, stride, st.expansion))
+                c_in = st.channels
+            stages.append(nn.Sequential(*blocks))
+            self.widths.append(c_in)
+        self.blocks = nn.Sequential(*stages)
+
+
+class SparseEfficientNetCls(nn.Module):
+    """Inflated EfficientNet-Lite for point-cloud classification (input layer of
+    Listing 3/5, Lite blocks, head of Listing 3/5). Returns ``[B, classes]``."""
+
+    def __init__(self, arch: str, num_classes: int, in_channels: int = 3, head: Head = "default") -> None:
+        super().__init__()
+        if arch not in EFFICIENTNET_LITE_SPECS:
+            raise ValueError(f"unknown EfficientNet-Lite {arch!r}; choose one of {sorted(EFFICIENTNET_LITE_SPECS)}")
+        if head not in ("default", "linear"):
+            raise ValueError(f"head must be 'default' or 'linear', got {head!r}")
+        if in_channels < 1:
+            raise ValueError(f"in_channels must be >= 1, got {in_channels}")
+        self.arch, self.in_channels, self.head = arch, in_channels, head
+        self.input_layer = InputLayer(in_channels, STEM_WIDTH, linear=head == "linear")
+        self.backbone = LiteBlocks(arch)
+        self.widths = self.backbone.widths
+        self.output_layer = ClsHead(self.widths[-1], num_classes, linear=head == "linear")
+
+    def encode(self, x: SparseTensor) -> list[SparseTensor]:
+        """``[skip (stride 1), x_i, stage 0, ..., stage 6]``."""
+        if x.num_channels != self.in_channels:
+            raise ValueError(
+                f"model expects {self.in_channels} input channels per voxel, got {x.num_channels} "
+                "(3 = xyz, 6 = xyz+rgb, 4 = xyz+intensity)"
+            )
+        x_i, skip = self.input_layer(x)
+        feats = [skip, x_i]
+        for stage in self.backbone.blocks:
+            feats.append(stage(feats[-1]))
+        return feats
+
+    def forward(self, x: SparseTensor) -> torch.Tensor:
+        return self.output_layer(self.encode(x)[-1])
