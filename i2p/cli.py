@@ -35,6 +35,19 @@ def _quickstart(a: argparse.Namespace) -> int:
     return 0
 
 
+def _pretrain2d(a: argparse.Namespace) -> int:
+    from .pretrain2d import pretrain_and_save
+
+    kw = dict(size=a.size, epochs=a.epochs, minutes=a.minutes, seed=a.seed, device=a.device, lr=a.lr)
+    if a.dataset == "fractaldb":
+        kw.update(categories=a.categories, instances=a.instances)
+    if a.dataset == "imagefolder":
+        kw["root"] = a.root
+    path, acc = pretrain_and_save(a.dataset, a.arch, a.out, progress=not a.no_progress, **kw)
+    print(f"[i2p] {a.arch} on {a.dataset}: held-out top-1 {acc:.3f}; checkpoint {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="i2p", description="Image2Point study kit")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -49,6 +62,21 @@ def main(argv: list[str] | None = None) -> int:
     q.set_defaults(func=_quickstart)
     sub.add_parser("info", help="torch, sparse backend and which 2D weights are on this machine").set_defaults(func=_info)
     add_data_commands(sub)
+    t = sub.add_parser("pretrain2d", help="pretrain a 2D ResNet with i2p's trainer (FractalDB, Shapes2D, ImageFolder)")
+    t.add_argument("--dataset", required=True, choices=["fractaldb", "shapes2d", "imagefolder"])
+    t.add_argument("--arch", default="resnet18")
+    t.add_argument("--root", default=None, help="imagefolder: folder of class folders (e.g. tiny-imagenet-200/train)")
+    t.add_argument("--categories", type=int, default=50, help="fractaldb: number of categories (paper: 1000 or 10000)")
+    t.add_argument("--instances", type=int, default=60, help="fractaldb: images per category (paper: 1000)")
+    t.add_argument("--size", type=int, default=32, help="image side in pixels")
+    t.add_argument("--epochs", type=int, default=10)
+    t.add_argument("--minutes", type=float, default=None, help="stop after this budget")
+    t.add_argument("--lr", type=float, default=0.02)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default="cpu")
+    t.add_argument("--out", default=None, help="checkpoint path (default: the weights cache)")
+    t.add_argument("--no-progress", action="store_true")
+    t.set_defaults(func=_pretrain2d)
     a = p.parse_args(argv)
     return a.func(a)
 

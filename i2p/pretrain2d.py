@@ -1,10 +1,12 @@
-"""A small 2D pretraining path for machines without ImageNet checkpoints.
+"""2D pretraining with i2p's own trainer: the sources no registry can download here.
 
-``Shapes2D`` renders procedural images (discs, squares, triangles, rings, crosses,
-stripes in random sizes, places and colours); :func:`pretrain_2d` trains a torchvision
-ResNet on them for a time budget. The result is a genuinely pretrained 2D network in
-torchvision layout, which is what the quickstart inflates when no ImageNet weights are
-present. It is a stand-in for teaching, not ImageNet: results differ from the paper's.
+Datasets: ``shapes2d`` (procedural discs, squares, triangles, rings, crosses, stripes —
+the quickstart's stand-in when no ImageNet weights exist), ``fractaldb`` (formula-driven
+fractals, paper §4.5, :mod:`i2p.fractaldb`) and ``imagefolder`` (any folder of class
+sub-folders, e.g. Tiny-ImageNet's ``train/``). :func:`pretrain_2d` trains a torchvision
+ResNet for a number of epochs or a time budget, resumable from its last checkpoint, and
+:func:`pretrain_and_save` writes the result in torchvision key layout to
+``~/.cache/i2p/weights/<arch>_<dataset>.pth``, where :mod:`i2p.weights` serves it.
 """
 from __future__ import annotations
 
@@ -19,8 +21,9 @@ from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
 from .train import save_atomic, seed_everything
+from .weights import weights_dirs
 
-__all__ = ["SHAPES2D_CLASSES", "render_shapes2d", "pretrain_2d", "shapes2d_resnet"]
+__all__ = ["SHAPES2D_CLASSES", "render_shapes2d", "image_dataset", "pretrain_2d", "pretrain_and_save", "shapes2d_resnet"]
 
 SHAPES2D_CLASSES = ("disc", "square", "triangle", "ring", "cross", "stripes")
 
@@ -58,53 +61,130 @@ def render_shapes2d(n: int, size: int = 32, seed: int = 0) -> tuple[torch.Tensor
     return imgs, labels
 
 
+def image_dataset(name: str, size: int = 32, seed: int = 0, root: str | None = None, progress: bool = True,
+                  categories: int = 100, instances: int = 100, num_images: int = 6000) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Images ``[N, 3, size, size]`` in [0, 1], labels and class count for a 2D dataset."""
+    if name == "shapes2d":
+        x, y = render_shapes2d(num_images, size, seed)
+        return x, y, len(SHAPES2D_CLASSES)
+    if name == "fractaldb":
+        from .fractaldb import load_fractaldb, make_fractaldb
+
+        x, y = load_fractaldb(make_fractaldb(categories, instances, size, seed, progress=progress))
+        return x, y, categories
+    if name == "imagefolder":
+        if root is None or not Path(root).is_dir():
+            raise FileNotFoundError(f"imagefolder needs --root pointing at a folder of class folders, got {root!r}")
+        folder = torchvision.datasets.ImageFolder(
+            root, transform=torchvision.transforms.Compose(
+                [torchvision.transforms.Resize((size, size)), torchvision.transforms.ToTensor()]))
+        if len(folder) == 0:
+            raise ValueError(f"no images found under {root}")
+        loader = DataLoader(folder, batch_size=256, num_workers=0)
+        xs, ys = zip(*tqdm(loader, desc=f"reading {root}", disable=not progress))
+        return torch.cat(xs), torch.cat(ys), len(folder.classes)
+    raise ValueError(f"unknown 2D dataset {name!r}: shapes2d, fractaldb or imagefolder")
+
+
+def _split(y: torch.Tensor, holdout: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-class held-out split (``holdout`` of every class), fixed seed."""
+    g = torch.Generator().manual_seed(seed)
+    train, val = [], []
+    for c in torch.unique(y):
+        idx = (y == c).nonzero().squeeze(1)
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        k = max(1, int(round(holdout * len(idx))))
+        val.append(idx[:k])
+        train.append(idx[k:])
+    return torch.cat(train), torch.cat(val)
+
+
 def pretrain_2d(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    num_classes: int,
     arch: str = "resnet18",
-    minutes: float = 1.0,
-    num_images: int = 6000,
+    epochs: int = 30,
+    minutes: float | None = None,
+    lr: float = 0.02,
+    batch_size: int = 64,
+    holdout: float = 0.1,
     seed: int = 0,
     device: str = "cpu",
+    checkpoint: str | Path | None = None,
     progress: bool = True,
 ) -> tuple[dict[str, torch.Tensor], float]:
-    """Train a torchvision ResNet on Shapes2D for ``minutes``; returns (state dict, held-out accuracy)."""
+    """Train a torchvision ResNet on images ``x``; returns (state dict, held-out top-1).
+
+    Stops after ``epochs`` or once ``minutes`` are spent (checked after every step).
+    With ``checkpoint``, state is saved atomically after every epoch and training resumes
+    from it.
+    """
     seed_everything(seed)
-    model = getattr(torchvision.models, arch)(num_classes=len(SHAPES2D_CLASSES)).to(device)
-    x, y = render_shapes2d(num_images, seed=seed)
-    xv, yv = render_shapes2d(600, seed=seed + 1)
-    mean, std = x.mean((0, 2, 3), keepdim=True), x.std((0, 2, 3), keepdim=True)
-    loader = DataLoader(TensorDataset((x - mean) / std, y), batch_size=64, shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))
-    opt = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9, weight_decay=1e-4)
-    deadline = time.monotonic() + 60 * minutes
-    bar = tqdm(desc=f"2D pretraining {arch} on Shapes2D", total=None, disable=not progress, unit="step")
+    model = getattr(torchvision.models, arch)(num_classes=num_classes).to(device)
+    tr, va = _split(y, holdout, seed)
+    mean, std = x[tr].mean((0, 2, 3), keepdim=True), x[tr].std((0, 2, 3), keepdim=True).clamp_min(1e-6)
+    norm = lambda t: (t - mean) / std  # noqa: E731
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
+    start = 0
+    if checkpoint is not None and Path(checkpoint).is_file():
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        start = state["epoch"]
+    deadline = None if minutes is None else time.monotonic() + 60 * minutes
     model.train()
-    while time.monotonic() < deadline:
-        for xb, yb in loader:
+    for epoch in range(start, epochs):
+        g = torch.Generator().manual_seed(seed + epoch)
+        loader = DataLoader(TensorDataset(norm(x[tr]), y[tr]), batch_size=batch_size, shuffle=True, generator=g)
+        bar = tqdm(loader, desc=f"2D {arch} epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
+        for step, (xb, yb) in enumerate(bar):
+            for grp in opt.param_groups:
+                grp["lr"] = lr * 0.5 * (1 + math.cos(math.pi * (epoch + step / len(loader)) / epochs))
             loss = nn.functional.cross_entropy(model(xb.to(device)), yb.to(device))
             opt.zero_grad()
             loss.backward()
             opt.step()
-            bar.update()
             bar.set_postfix(loss=f"{loss.item():.3f}")
-            if time.monotonic() >= deadline:
+            if deadline is not None and time.monotonic() >= deadline:
                 break
-    bar.close()
+        if checkpoint is not None:
+            save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1}, checkpoint)
+        if deadline is not None and time.monotonic() >= deadline:
+            break
     model.eval()
+    correct = 0
     with torch.no_grad():
-        acc = float((model(((xv - mean) / std).to(device)).argmax(1).cpu() == yv).float().mean())
-    return {k: v.cpu() for k, v in model.state_dict().items()}, acc
+        for i in range(0, len(va), 512):
+            idx = va[i : i + 512]
+            correct += int((model(norm(x[idx]).to(device)).argmax(1).cpu() == y[idx]).sum())
+    return {k: v.cpu() for k, v in model.state_dict().items()}, correct / len(va)
 
 
-def shapes2d_resnet(arch: str = "resnet18", minutes: float = 1.0, cache_dir: Path | None = None, progress: bool = True) -> dict[str, torch.Tensor]:
-    """Cached :func:`pretrain_2d` result (``~/.cache/i2p/weights/<arch>_shapes2d.pth``)."""
-    cache_dir = cache_dir or Path.home() / ".cache" / "i2p" / "weights"
-    path = cache_dir / f"{arch}_shapes2d.pth"
+def pretrain_and_save(
+    dataset: str, arch: str = "resnet18", out: str | Path | None = None, progress: bool = True, **kwargs
+) -> tuple[Path, float]:
+    """Pretrain on a named 2D dataset and save ``<arch>_<dataset>.pth`` (torchvision layout,
+    under ``state_dict``, with the held-out accuracy) where the weights registry finds it."""
+    data_kw = {k: kwargs.pop(k) for k in ("size", "root", "categories", "instances", "num_images") if k in kwargs}
+    x, y, n = image_dataset(dataset, seed=kwargs.get("seed", 0), progress=progress, **data_kw)
+    name = "tinyimagenet" if dataset == "imagefolder" and "tiny" in str(data_kw.get("root", "")).lower() else dataset
+    path = Path(out) if out else weights_dirs()[-2] / f"{arch}_{name}.pth"
+    ckpt = path.with_name(path.stem + ".resume.pt")
+    sd, acc = pretrain_2d(x, y, n, arch, checkpoint=ckpt, progress=progress, **kwargs)
+    save_atomic({"state_dict": sd, "heldout_acc": acc, "dataset": dataset, "num_classes": n, "arch": arch}, path)
+    ckpt.unlink(missing_ok=True)
+    return path, acc
+
+
+def shapes2d_resnet(arch: str = "resnet18", minutes: float = 2.0, progress: bool = True) -> dict[str, torch.Tensor]:
+    """The cached Shapes2D ResNet (trained once, ``minutes`` budget) the quickstart falls back to."""
+    path = weights_dirs()[-2] / f"{arch}_shapes2d.pth"
     if path.is_file():
         try:
             return torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
         except Exception:
             path.unlink()  # corrupt cache: retrain below
-    sd, acc = pretrain_2d(arch, minutes, progress=progress)
+    path, acc = pretrain_and_save("shapes2d", arch, progress=progress, epochs=8, minutes=minutes)
     print(f"Shapes2D {arch}: held-out accuracy {acc:.3f} (chance {1 / len(SHAPES2D_CLASSES):.3f})")
-    save_atomic({"state_dict": sd, "heldout_acc": acc}, path)
-    return sd
+    return torch.load(path, map_location="cpu", weights_only=True)["state_dict"]

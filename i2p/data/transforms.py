@@ -22,12 +22,21 @@ def _chance(p: float) -> bool:
 
 
 class Compose:
+    """Apply transforms in order. i2p's convention is that ``feats[:, :3]`` are the xyz
+    coordinates whenever a sample has features (xyz+rgb, xyz+intensity), so after the
+    geometric transforms moved ``points`` those columns are updated to match."""
+
     def __init__(self, transforms: Sequence[Callable[[dict], dict]]) -> None:
         self.transforms = list(transforms)
 
     def __call__(self, s: dict) -> dict:
+        points = s["points"]
         for t in self.transforms:
             s = t(s)
+        if s.get("feats") is not None and s["points"] is not points:
+            f = s["feats"].clone()
+            f[:, :3] = s["points"]
+            s["feats"] = f
         return s
 
 
