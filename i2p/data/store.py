@@ -65,6 +65,9 @@ def load_cloudset(path: str | Path) -> list[dict]:
             arrays = {k: z[k] for k in z.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
         raise ValueError(f"{path} is corrupt or truncated ({e}); delete it and generate it again") from e
+    missing = {"points", "offsets", "name"} - arrays.keys()
+    if missing or not {"label", "point_label"} & arrays.keys():
+        raise ValueError(f"{path} is not an i2p cloud set (missing {sorted(missing) or 'labels'}); regenerate it")
     off = arrays["offsets"]
     if off[-1] != len(arrays["points"]):
         raise ValueError(f"{path}: offsets do not match the number of points; regenerate it")
@@ -95,6 +98,10 @@ def cached_build(
     final = root / f"{name}-{key}"
     if (final / "DONE").is_file():
         return final
+    for stale in root.glob(f".{name}-{key}.tmp*"):  # left by runs that crashed
+        pid = stale.name.rsplit(".tmp", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = root / f".{name}-{key}.tmp{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -107,6 +114,16 @@ def cached_build(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class CloudDataset(Dataset):
