@@ -40,7 +40,11 @@ def _gallery(a: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     out = Path(a.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for name in a.datasets:
+    unknown = set(a.datasets) - set(DATASETS)
+    if unknown:
+        print(f"[i2p] unknown dataset(s) {sorted(unknown)}; choose from {sorted(DATASETS)}")
+        return 2
+    for name in a.datasets or sorted(DATASETS):
         fig = _module(name).gallery(profile=a.profile, root=a.root)
         path = out / f"gallery_{name}.png"
         fig.savefig(path, dpi=a.dpi, bbox_inches="tight")
@@ -62,7 +66,7 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--dataset", required=True, choices=sorted(DATASETS))
     c.set_defaults(func=_check)
     g = data.add_parser("gallery", help="export a gallery figure of samples to figures/")
-    g.add_argument("datasets", nargs="*", choices=sorted(DATASETS), default=sorted(DATASETS))
+    g.add_argument("datasets", nargs="*", help=f"any of {sorted(DATASETS)} (default: all)")
     g.add_argument("--profile", default="teaching")
     g.add_argument("--root", default=None)
     g.add_argument("--out-dir", default="figures")
