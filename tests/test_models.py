@@ -224,3 +224,67 @@ def test_resnet50_forward_cls():
     out = create_model("resnet50", NUM_CLASSES).eval()(batch.x)
     assert out.shape == (2, NUM_CLASSES)
     assert torch.isfinite(out).all()
+
+
+# -- stem_width: deep-stem (segmentation) encoders feed layer1 128 channels ------------------
+
+
+def meta_deep_stem_torchvision(arch: str) -> nn.Module:
+    """torchvision's ResNet with ``layer1`` rebuilt by its own ``_make_layer`` for a
+    128-wide input, as in the CSAIL / structured-KD segmentation encoders."""
+    block, depths = RESNET_SPECS[arch]
+    tv_block = torchvision.models.resnet.Bottleneck if block is Bottleneck else torchvision.models.resnet.BasicBlock
+    net = meta_torchvision(arch)
+    with torch.device("meta"):
+        net.inplanes = 128
+        net.layer1 = net._make_layer(tv_block, 64, depths[0])
+    return net
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnet50"])
+def test_stem_width_backbone_matches_deep_stem_torchvision(arch):
+    with torch.device("meta"):
+        model = create_model(arch, NUM_CLASSES, stem_width=128)
+    ours = _conv_bn_modules(model.backbone, spnn.Conv3d, spnn.BatchNorm)
+    theirs = _conv_bn_modules(meta_deep_stem_torchvision(arch), nn.Conv2d, nn.BatchNorm2d, prefix="layer")
+    assert set(ours) == set(theirs) and "layer1.0.downsample.0" in ours
+    for name, m2 in theirs.items():
+        m3 = ours[name]
+        if isinstance(m2, nn.Conv2d):
+            assert (m3.in_channels, m3.out_channels, m3.stride) == (m2.in_channels, m2.out_channels, m2.stride[0]), name
+    sc = ours["layer1.0.downsample.0"]
+    assert (sc.in_channels, sc.kernel_size, sc.stride) == (128, 1, 1)
+
+
+@pytest.mark.parametrize("head", ["default", "linear"])
+def test_stem_width_sets_input_layer_and_last_skip(head):
+    torch.manual_seed(0)
+    batch = make_batch(n=2, seg=True)
+    seg = create_model("resnet18", 3, "seg", head=head, stem_width=128).eval()
+    assert seg.stem_width == 128
+    convs = [m for m in seg.input_layer.modules() if isinstance(m, spnn.Conv3d)]
+    assert all(c.out_channels == 128 for c in convs) and convs[0].in_channels == 3
+    last = seg.output_layer.decoders[3]
+    first_conv = next(m for m in last.modules() if isinstance(m, spnn.Conv3d))
+    assert first_conv.in_channels == 64 + 128  # up(x1) + the input layer's stride-1 features
+    feats = seg.encode(batch.x)
+    assert [f.num_channels for f in feats] == [128, 128, 64, 128, 256, 512]
+    out = seg(batch.x)
+    assert out.feats.shape == (batch.x.num_voxels, 3) and torch.isfinite(out.feats).all()
+    cls = create_model("resnet18", NUM_CLASSES, head=head, stem_width=128).eval()
+    assert cls(batch.x).shape == (2, NUM_CLASSES)
+
+
+def test_default_stem_width_is_torchvisions():
+    model = meta_model("resnet18", "seg")
+    assert model.stem_width == 64 and model.backbone.layer1[0].downsample is None
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(name="resnet18", num_classes=3, stem_width=0), "stem_width"),
+    (dict(name="efficientnet_lite0", num_classes=3, stem_width=128), "stem_width only applies to ResNets"),
+    (dict(name="linear_net", num_classes=3, stem_width=128), "stem_width"),
+])
+def test_stem_width_rejected_where_meaningless(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        create_model(**kwargs)

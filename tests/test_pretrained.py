@@ -264,3 +264,48 @@ def test_learnable_forward_matches_fixed():
     batch = make_batch(n=2)
     fixed, learned = build(sd).eval(), build(sd, learnable="shared").eval()
     torch.testing.assert_close(learned(batch.x), fixed(batch.x))
+
+
+# -- deep-stem (segmentation) encoders: layer1 takes 128 channels ------------------------------
+
+
+def deep_stem_sd(arch: str = "resnet18") -> dict[str, torch.Tensor]:
+    """``tv_state_dict(arch)`` as a deep-stem encoder sees it: layer1.0 takes 128 channels
+    and has a 1x1 stride-1 projection shortcut (the stem itself is irrelevant here)."""
+    sd = tv_state_dict(arch)
+    g = torch.Generator().manual_seed(5)
+    w = sd["layer1.0.conv1.weight"]
+    sd["layer1.0.conv1.weight"] = torch.randn(w.shape[0], 128, *w.shape[2:], generator=g)
+    c_out = sd["layer1.0.bn3.weight" if arch == "resnet50" else "layer1.0.bn2.weight"].numel()
+    sd["layer1.0.downsample.0.weight"] = torch.randn(c_out, 128, 1, 1, generator=g)
+    for k in BN_KEYS:
+        sd[f"layer1.0.downsample.1.{k}"] = 0.5 + torch.rand(c_out, generator=g)
+    return sd
+
+
+@pytest.mark.parametrize("task", ["cls", "seg"])
+def test_deep_stem_checkpoint_in_default_model_suggests_stem_width(task):
+    with pytest.raises(ValueError, match=r"layer1 takes 128 input channels.*stem_width=128") as e:
+        create_model("resnet18", NUM_CLASSES, task, pretrained=deep_stem_sd())
+    assert "layer1.0.conv1.weight is [64, 128, 3, 3]" in str(e.value)
+
+
+def test_plain_checkpoint_in_wide_stem_model_suggests_stem_width_64():
+    with pytest.raises(ValueError, match=r"missing layer1\.0\.downsample.*stem_width=64"):
+        create_model("resnet18", NUM_CLASSES, pretrained=tv_state_dict(), stem_width=128)
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnet50"])
+def test_deep_stem_checkpoint_loads_exactly_with_stem_width_128(arch):
+    sd = deep_stem_sd(arch)
+    torch.manual_seed(1)
+    model = create_model(arch, NUM_CLASSES, "seg", pretrained=sd, stem_width=128)  # load_pretrained_2d unchanged
+    shortcut = model.backbone.get_submodule("layer1.0.downsample.0")
+    assert (shortcut.in_channels, shortcut.kernel_size, shortcut.stride) == (128, 1, 1)
+    assert torch.equal(shortcut.weight, inflate_conv_weight(sd["layer1.0.downsample.0.weight"], "default", 1))
+    convs, bns = convs_and_bns(model)
+    for name, conv in convs:
+        assert torch.equal(conv.weight, inflate_conv_weight(sd[f"{name}.weight"], "default", conv.kernel_size)), name
+    for name, bn in bns:
+        assert all(torch.equal(getattr(bn, k), sd[f"{name}.{k}"]) for k in BN_KEYS), name
+    assert model.load_report.not_transferred == R18_NOT_TRANSFERRED

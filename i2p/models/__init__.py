@@ -9,7 +9,7 @@ from torch import nn
 
 from .efficientnet import EFFICIENTNET_LITE_SPECS, SparseEfficientNetCls
 from .pretrained import LoadReport, load_pretrained_2d, read_state_dict
-from .resnet import RESNET_SPECS, LinearNet, SparseResNetCls, SparseResNetSeg
+from .resnet import RESNET_SPECS, STEM_WIDTH, LinearNet, SparseResNetCls, SparseResNetSeg
 
 __all__ = [
     "create_model",
@@ -37,6 +37,7 @@ def create_model(
     in_channels: int = 3,
     head: Literal["default", "linear"] = "default",
     pretrained: str | Path | dict | None = None,
+    stem_width: int | None = None,
     **load_kwargs,
 ) -> nn.Module:
     """Build an inflated sparse model.
@@ -48,24 +49,35 @@ def create_model(
     into the backbone; extra
     keyword arguments go to :func:`load_pretrained_2d` (``transform``, ``learnable`` ...).
     The load report is kept as ``model.load_report``.
+
+    ``stem_width`` (ResNets only, default 64): the channels ``layer1`` receives, which is
+    also the input layer's width. 128 for deep-stem segmentation encoders
+    (``resnet18.cityscapes``, ``resnet18.ade20k`` in :mod:`i2p.weights`).
     """
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
     if task not in ("cls", "seg"):
         raise ValueError(f"task must be 'cls' or 'seg', got {task!r}")
     if name == "linear_net":
-        if task != "cls" or pretrained is not None:
-            raise ValueError("linear_net is the classification baseline without backbone: no seg, no weights")
+        if task != "cls" or pretrained is not None or stem_width is not None:
+            raise ValueError(
+                "linear_net is the classification baseline without backbone: no seg, no weights, no stem_width"
+            )
         return LinearNet(num_classes, in_channels)
     if name in EFFICIENTNET_LITE_SPECS:
         if task != "cls":
             raise ValueError(f"{name} is classification only (no U-Net decoder for EfficientNet-Lite)")
+        if stem_width is not None:
+            raise ValueError(f"stem_width only applies to ResNets, not {name}")
         cls = SparseEfficientNetCls
     elif name in RESNET_SPECS:
         cls = SparseResNetCls if task == "cls" else SparseResNetSeg
     else:
         raise ValueError(f"unknown model {name!r}; available: {list_models() + sorted(EFFICIENTNET_LITE_SPECS)}")
-    model = cls(name, num_classes, in_channels, head)
+    if cls is SparseEfficientNetCls:
+        model = cls(name, num_classes, in_channels, head)
+    else:
+        model = cls(name, num_classes, in_channels, head, stem_width=STEM_WIDTH if stem_width is None else stem_width)
     model.load_report = None
     if pretrained is not None:
         model.load_report = load_pretrained_2d(model, pretrained, **load_kwargs)

@@ -82,6 +82,19 @@ def guess_resnet_arch(sd: dict[str, torch.Tensor]) -> str | None:
     return None
 
 
+def _stem_width_hint(model: nn.Module, sd: dict[str, torch.Tensor]) -> str:
+    """When the checkpoint's ``layer1`` takes another width than the model's stem gives
+    (a deep-stem segmentation encoder: 128), say which ``stem_width`` to build with."""
+    w = sd.get("layer1.0.conv1.weight")
+    mine = getattr(model, "stem_width", None)
+    if mine is None or w is None or w.dim() != 4 or w.shape[1] == mine:
+        return ""
+    return (
+        f" Its layer1 takes {w.shape[1]} input channels, the model's stem gives {mine}: "
+        f"build the model with stem_width={w.shape[1]} (create_model(..., stem_width={w.shape[1]}))."
+    )
+
+
 Learnable = Literal["shared", "nonshared"]
 
 
@@ -132,6 +145,7 @@ def load_pretrained_2d(
     if problems:
         arch = guess_resnet_arch(sd)
         hint = f" The checkpoint looks like a {arch}." if arch else ""
+        hint += _stem_width_hint(model, sd)
         mine = getattr(model, "arch", type(model).__name__)
         raise ValueError(
             f"2D checkpoint does not match {mine}: {len(problems)} problems, e.g. "

@@ -7,6 +7,14 @@ replaces them by a point-cloud input layer and a task head.
 
 Resolutions: the default input layer ends with a stride-2 conv, so ``layer1..4`` run at
 strides 2, 4, 8, 16 (finest voxel = 1).
+
+``stem_width``: the width the stem hands to ``layer1`` (torchvision: 64). Segmentation
+encoders with a "deep stem" (three 3x3 convs 64-64-128, CSAIL ``resnet18dilated``, the
+structured-KD Cityscapes ResNet-18) feed ``layer1`` 128 channels, so their ``layer1.0``
+has a 1x1 projection shortcut; build with ``stem_width=128`` to load them. The input
+layer is then 128 wide and the U-Net decoder's last skip too. Dilated variants store the
+same tensors as plain ResNets (dilation/stride are run-time settings); the inflated model
+always uses the normal stride-2 stages.
 """
 from __future__ import annotations
 
@@ -33,12 +41,15 @@ STEM_WIDTH = 64
 Head = Literal["default", "linear"]
 
 
-def make_stages(arch: str) -> tuple[nn.ModuleDict, list[int]]:
-    """``layer1..layer4`` of ``arch`` and the output width of each stage."""
+def make_stages(arch: str, stem_width: int = STEM_WIDTH) -> tuple[nn.ModuleDict, list[int]]:
+    """``layer1..layer4`` of ``arch`` (``layer1`` taking ``stem_width`` channels) and the
+    output width of each stage."""
     if arch not in RESNET_SPECS:
         raise ValueError(f"unknown ResNet {arch!r}; choose one of {sorted(RESNET_SPECS)}")
+    if stem_width < 1:
+        raise ValueError(f"stem_width must be >= 1, got {stem_width}")
     block, depths = RESNET_SPECS[arch]
-    stages, widths, c_in = nn.ModuleDict(), [], STEM_WIDTH
+    stages, widths, c_in = nn.ModuleDict(), [], stem_width
     for i, (planes, n) in enumerate(zip((64, 128, 256, 512), depths)):
         stride = 1 if i == 0 else 2
         blocks = []
@@ -73,15 +84,17 @@ class InputLayer(nn.Module):
 class _Backbone(nn.Module):
     """Input layer + ResNet stages; subclasses add the output layer."""
 
-    def __init__(self, arch: str, in_channels: int, head: Head) -> None:
+    def __init__(self, arch: str, in_channels: int, head: Head, stem_width: int = STEM_WIDTH) -> None:
         super().__init__()
         if head not in ("default", "linear"):
             raise ValueError(f"head must be 'default' or 'linear', got {head!r}")
         if in_channels < 1:
             raise ValueError(f"in_channels must be >= 1, got {in_channels}")
-        self.arch, self.in_channels, self.head = arch, in_channels, head
-        self.input_layer = InputLayer(in_channels, STEM_WIDTH, linear=head == "linear")
-        self.backbone, self.widths = make_stages(arch)
+        if stem_width < 1:
+            raise ValueError(f"stem_width must be >= 1, got {stem_width}")
+        self.arch, self.in_channels, self.head, self.stem_width = arch, in_channels, head, stem_width
+        self.input_layer = InputLayer(in_channels, stem_width, linear=head == "linear")
+        self.backbone, self.widths = make_stages(arch, stem_width)
 
     def encode(self, x: SparseTensor) -> list[SparseTensor]:
         """``[skip (stride 1), x_i, x1, x2, x3, x4]``."""
@@ -117,8 +130,10 @@ class ClsHead(nn.Module):
 class SparseResNetCls(_Backbone):
     """Inflated ResNet for point-cloud classification (Listings 3 and 5). Returns ``[B, classes]``."""
 
-    def __init__(self, arch: str, num_classes: int, in_channels: int = 3, head: Head = "default") -> None:
-        super().__init__(arch, in_channels, head)
+    def __init__(
+        self, arch: str, num_classes: int, in_channels: int = 3, head: Head = "default", stem_width: int = STEM_WIDTH
+    ) -> None:
+        super().__init__(arch, in_channels, head, stem_width)
         self.output_layer = ClsHead(self.widths[-1], num_classes, linear=head == "linear")
 
     def forward(self, x: SparseTensor) -> torch.Tensor:
@@ -135,11 +150,13 @@ class UNetDecoder(nn.Module):
     stride 1, so its last stage fuses ``skip`` without upsampling.
     """
 
-    def __init__(self, widths: list[int], num_classes: int, block: type[nn.Module], linear: bool) -> None:
+    def __init__(
+        self, widths: list[int], num_classes: int, block: type[nn.Module], linear: bool, stem_width: int = STEM_WIDTH
+    ) -> None:
         super().__init__()
         w1, w2, w3, w4 = widths
         self.linear = linear
-        targets = [(w4, w3, w3), (w3, w2, w2), (w2, w1, w1), (w1, STEM_WIDTH, w1)]
+        targets = [(w4, w3, w3), (w3, w2, w2), (w2, w1, w1), (w1, stem_width, w1)]
         self.ups, self.decoders = nn.ModuleList(), nn.ModuleList()
         for i, (c_up, c_skip, c_out) in enumerate(targets):
             last_no_up = linear and i == 3
@@ -167,10 +184,12 @@ class SparseResNetSeg(_Backbone):
     ``logits.feats[point_to_voxel]`` for per-point predictions.
     """
 
-    def __init__(self, arch: str, num_classes: int, in_channels: int = 3, head: Head = "default") -> None:
-        super().__init__(arch, in_channels, head)
+    def __init__(
+        self, arch: str, num_classes: int, in_channels: int = 3, head: Head = "default", stem_width: int = STEM_WIDTH
+    ) -> None:
+        super().__init__(arch, in_channels, head, stem_width)
         block = RESNET_SPECS[arch][0]
-        self.output_layer = UNetDecoder(self.widths, num_classes, block, linear=head == "linear")
+        self.output_layer = UNetDecoder(self.widths, num_classes, block, linear=head == "linear", stem_width=stem_width)
 
     def forward(self, x: SparseTensor) -> SparseTensor:
         return self.output_layer(self.encode(x))
