@@ -51,6 +51,19 @@ def _pretrain2d(a: argparse.Namespace) -> int:
     return 0
 
 
+def _figures(a: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .figures import filters_figure, transforms_figure
+
+    out = Path(a.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, fig in (("inflated_filters", filters_figure(transform=a.transform)), ("filter_transforms", transforms_figure())):
+        fig.savefig(out / f"{name}.png", dpi=a.dpi, bbox_inches="tight")
+        print(f"[i2p] wrote {out / f'{name}.png'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="i2p", description="Image2Point study kit")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -80,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--out", default=None, help="checkpoint path (default: the weights cache)")
     t.add_argument("--no-progress", action="store_true")
     t.set_defaults(func=_pretrain2d)
+    f = sub.add_parser("figures", help="export inflation figures (2D filters vs 3D slices, T matrices) to figures/")
+    f.add_argument("--out-dir", default="figures")
+    f.add_argument("--transform", default="default", help="default, T1, T2 or T3")
+    f.add_argument("--dpi", type=int, default=90)
+    f.set_defaults(func=_figures)
     a = p.parse_args(argv)
     return a.func(a)
 
