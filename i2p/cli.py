@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     q.set_defaults(func=_quickstart)
     sub.add_parser("info", help="torch, sparse backend and which 2D weights are on this machine").set_defaults(func=_info)
     add_data_commands(sub)
+    wl = sub.add_parser("weights", help="2D weight sources").add_subparsers(dest="weights_cmd", required=True)
+    wl.add_parser("list", help="every registered 2D source, whether it is here, and how to get it").set_defaults(func=_info)
     t = sub.add_parser("pretrain2d", help="pretrain a 2D ResNet with i2p's trainer (FractalDB, Shapes2D, ImageFolder)")
     t.add_argument("--dataset", required=True, choices=["fractaldb", "shapes2d", "imagefolder"])
     t.add_argument("--arch", default="resnet18")

@@ -22,10 +22,12 @@ def test_data_check_reports_problems(tmp_path, capsys, dataset):
     assert main(["data", "check", str(tmp_path / "nowhere"), "--dataset", dataset]) == 2
 
 
-def test_info_lists_sources(capsys):
-    assert main(["info"]) == 0
+@pytest.mark.parametrize("cmd", [["info"], ["weights", "list"]])
+def test_info_lists_sources(capsys, cmd):
+    assert main(cmd) == 0
     out = capsys.readouterr().out
     assert "efficientnet_lite0.imagenet1k" in out and "resnet18.imagenet1k" in out
+    assert "resnet50.fractaldb1k" in out and "resnet18.ade20k" in out
 
 
 def test_pretrain2d_imagefolder_needs_root():
