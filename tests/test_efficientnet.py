@@ -1,5 +1,6 @@
 """Sparse EfficientNet-Lite: timm's structure and names, the real ImageNet weights
-inflated with nothing dropped, training, finetune scopes, strided depthwise semantics."""
+inflated with nothing dropped, training, finetune scopes, strided depthwise semantics,
+the U-Net segmentation model on the generic decoder."""
 from __future__ import annotations
 
 import functools
@@ -12,8 +13,10 @@ from helpers_models import NUM_CLASSES, changed, make_batch, single_thread, snap
 from i2p import weights as W
 from i2p.finetune import apply_scope, trainable_parameters
 from i2p.inflate import inflate_conv_weight
-from i2p.models import SparseEfficientNetCls, create_model, load_pretrained_2d
-from i2p.models.efficientnet import lite_stage_depths
+from i2p.models import SparseEfficientNetCls, SparseEfficientNetSeg, create_model, load_pretrained_2d
+from i2p.models.blocks import BasicBlock
+from i2p.models.efficientnet import decoder_taps, lite_stage_depths
+from i2p.models.resnet import UNetDecoder
 from i2p.models.pretrained import BN_KEYS, transfer_targets
 from i2p.sparse import SparseTensor
 from i2p.sparse import functional as spF
@@ -52,9 +55,9 @@ def lite0_weights() -> dict[str, torch.Tensor]:
     return dict(_lite0_weights())
 
 
-def pretrained_lite0(**kw) -> SparseEfficientNetCls:
+def pretrained_lite0(task: str = "cls", **kw) -> SparseEfficientNetCls | SparseEfficientNetSeg:
     torch.manual_seed(0)
-    return create_model("efficientnet_lite0", NUM_CLASSES, pretrained=lite0_weights(), **kw)
+    return create_model("efficientnet_lite0", NUM_CLASSES, task, pretrained=lite0_weights(), **kw)
 
 
 # -- structure: timm's blocks, names, channels, kernels, strides ------------------------------
@@ -82,11 +85,10 @@ def test_backbone_mirrors_timm_blocks(arch):
     assert {m.kernel_size for m in mine.values() if isinstance(m, spnn.Conv3d) and m.depthwise} == {3, 5}
 
 
-def test_seg_is_not_offered():
-    with pytest.raises(ValueError, match="classification only"):
-        create_model("efficientnet_lite0", NUM_CLASSES, task="seg")
-    with pytest.raises(ValueError, match="efficientnet_lite0"):
-        create_model("efficientnet_lite7", NUM_CLASSES)
+def test_unknown_variant_is_rejected():
+    for task in ("cls", "seg"):
+        with pytest.raises(ValueError, match="efficientnet_lite0"):
+            create_model("efficientnet_lite7", NUM_CLASSES, task)
 
 
 # -- the real ImageNet weights ----------------------------------------------------------------
@@ -187,3 +189,100 @@ def test_strided_k5_depthwise_matches_dense_conv3d():
     g_out = y.coords[:, 1:] // s
     assert y.stride == s and torch.equal(y.coords[:, 1:] % s, torch.zeros_like(y.coords[:, 1:]))
     torch.testing.assert_close(y.feats, ref[0, :, g_out[:, 0], g_out[:, 1], g_out[:, 2]].t(), rtol=1e-10, atol=1e-10)
+
+
+# -- segmentation: the generic U-Net decoder on Lite's seven stages ---------------------------
+
+SEG_CLASSES = 2  # make_batch(seg=True): 1 where z > 0
+
+
+def _decoder_strides(model: SparseEfficientNetSeg, x: SparseTensor) -> list[int]:
+    """Stride of every decoder stage's output (one forward pass)."""
+    seen: list[int] = []
+    hooks = [d.register_forward_hook(lambda _m, _i, out: seen.append(out.stride)) for d in model.output_layer.decoders]
+    try:
+        model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return seen
+
+
+@pytest.mark.parametrize("arch", LITE)
+@pytest.mark.parametrize("head", ["default", "linear"])
+def test_seg_decoder_one_up_stage_per_stride_change(arch, head):
+    with torch.device("meta"):
+        model = create_model(arch, SEG_CLASSES, "seg", head=head)
+    assert isinstance(model, SparseEfficientNetSeg)
+    w = model.widths  # lite0: [16, 24, 40, 80, 112, 192, 320] at strides 2, 4, 8, 16, 16, 32, 32
+    assert decoder_taps(arch) == model.taps == [4, 2, 1, 0]  # last stage at strides 16, 8, 4, 2
+    dec = model.output_layer
+    ups = list(dec.ups)
+    assert all(u.transposed and (u.kernel_size, u.stride) == (2, 2) for u in ups[:4])
+    assert [u.in_channels for u in ups[:4]] == [w[6], w[4], w[2], w[1]]
+    if head == "default":  # stride 2 -> 1, onto the input layer's stride-1 features
+        assert ups[4].transposed and ups[4].in_channels == w[0]
+        assert all(isinstance(d[0], BasicBlock) and isinstance(d[1], BasicBlock) for d in dec.decoders)
+    else:  # linear input layer: stage 0 already at stride 1
+        assert isinstance(ups[4], spnn.Identity)
+        assert [[type(m) for m in d] for d in dec.decoders] == [[spnn.Conv3d, spnn.BatchNorm]] * 5
+    first = [next(m for m in d.modules() if isinstance(m, spnn.Conv3d)) for d in dec.decoders]
+    assert [c.in_channels for c in first] == [w[6] + w[4], w[4] + w[2], w[2] + w[1], w[1] + w[0], w[0] + 32]
+    assert dec.classifier.in_features == w[0] and dec.classifier.out_features == SEG_CLASSES
+
+
+@pytest.mark.parametrize("head,strides", [("default", [16, 8, 4, 2, 1]), ("linear", [8, 4, 2, 1, 1])])
+def test_seg_output_at_input_voxels(head, strides):
+    torch.manual_seed(0)
+    batch = make_batch(n=4, num_points=256, seg=True)
+    model = create_model("efficientnet_lite0", 5, "seg", head=head).eval()
+    assert _decoder_strides(model, batch.x) == strides
+    out = model(batch.x)
+    assert isinstance(out, SparseTensor)
+    assert out.stride == 1 and torch.equal(out.coords, batch.x.coords)
+    assert out.feats.shape == (batch.x.num_voxels, 5)
+    per_point = out.feats[batch.point_to_voxel]
+    assert per_point.shape == (sum(batch.points_per_cloud), 5) == (batch.labels.shape[0], 5)
+    assert torch.isfinite(per_point).all()
+
+
+def test_seg_backward_reaches_input_and_output_layers():
+    torch.manual_seed(0)
+    batch = make_batch(n=4, num_points=256, seg=True)
+    model = create_model("efficientnet_lite0", SEG_CLASSES, "seg").train()
+    logits = model(batch.x).feats[batch.point_to_voxel]
+    TF.cross_entropy(logits, batch.labels).backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert not missing
+    for p in (model.input_layer.stem[0][0].weight, model.backbone.blocks[6][0].conv_pwl.weight,
+              model.output_layer.ups[0].weight, model.output_layer.classifier.weight):
+        assert p.grad.abs().sum() > 0
+
+
+def test_seg_loads_pretrained_lite0_like_cls():
+    cls, seg = pretrained_lite0(), pretrained_lite0("seg")
+    rc, rs = cls.load_report, seg.load_report
+    assert (rs.convs, rs.bn_tensors, rs.not_transferred) == (rc.convs, rc.bn_tensors, rc.not_transferred)
+    assert (rs.convs, rs.bn_tensors) == (47, 188) and rs.not_transferred == LITE0_NOT_TRANSFERRED
+    sc, ss = cls.backbone.state_dict(), seg.backbone.state_dict()
+    assert sc.keys() == ss.keys() and all(torch.equal(sc[k], ss[k]) for k in sc)
+
+
+def test_seg_io_scope_step_changes_only_input_and_output_layers():
+    model = apply_scope(pretrained_lite0("seg"), "io").train()
+    batch = make_batch(n=4, num_points=256, seg=True)
+    before = snapshot(model)
+    opt = torch.optim.SGD(trainable_parameters(model), lr=0.1, momentum=0.9)
+    TF.cross_entropy(model(batch.x).feats[batch.point_to_voxel], batch.labels).backward()
+    opt.step()
+    diff = changed(before, snapshot(model))
+    assert diff and {k.split(".")[0] for k in diff} == {"input_layer", "output_layer"}
+    assert any(k.startswith("output_layer.decoders.") for k in diff)
+    assert all(not p.requires_grad for p in model.backbone.parameters())
+
+
+def test_unet_decoder_rejects_inconsistent_arguments():
+    with pytest.raises(ValueError, match="upsample flags"):
+        UNetDecoder(64, [32, 16], 3, BasicBlock, linear=False, upsample=[True])
+    with pytest.raises(ValueError, match="at least one skip"):
+        UNetDecoder(64, [], 3, BasicBlock, linear=False)

@@ -7,7 +7,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from .efficientnet import EFFICIENTNET_LITE_SPECS, SparseEfficientNetCls
+from .efficientnet import EFFICIENTNET_LITE_SPECS, SparseEfficientNetCls, SparseEfficientNetSeg
 from .pretrained import LoadReport, load_pretrained_2d, read_state_dict
 from .resnet import RESNET_SPECS, STEM_WIDTH, LinearNet, SparseResNetCls, SparseResNetSeg
 
@@ -20,6 +20,7 @@ __all__ = [
     "SparseResNetCls",
     "SparseResNetSeg",
     "SparseEfficientNetCls",
+    "SparseEfficientNetSeg",
     "LinearNet",
 ]
 
@@ -42,7 +43,7 @@ def create_model(
 ) -> nn.Module:
     """Build an inflated sparse model.
 
-    ``name``: ``resnet18/34/50/101/152``, ``efficientnet_lite0/1/2`` (classification only)
+    ``name``: ``resnet18/34/50/101/152``, ``efficientnet_lite0/1/2``
     or ``linear_net`` (Listing 1, classification only). ``task``: ``cls`` (Listings 3/5)
     or ``seg`` (Listings 4/6). ``pretrained``: a 2D state dict or its path (torchvision
     layout for ResNets, timm layout for EfficientNet-Lite, see ``i2p.weights``), inflated
@@ -65,16 +66,14 @@ def create_model(
             )
         return LinearNet(num_classes, in_channels)
     if name in EFFICIENTNET_LITE_SPECS:
-        if task != "cls":
-            raise ValueError(f"{name} is classification only (no U-Net decoder for EfficientNet-Lite)")
         if stem_width is not None:
             raise ValueError(f"stem_width only applies to ResNets, not {name}")
-        cls = SparseEfficientNetCls
+        cls = SparseEfficientNetCls if task == "cls" else SparseEfficientNetSeg
     elif name in RESNET_SPECS:
         cls = SparseResNetCls if task == "cls" else SparseResNetSeg
     else:
         raise ValueError(f"unknown model {name!r}; available: {list_models() + sorted(EFFICIENTNET_LITE_SPECS)}")
-    if cls is SparseEfficientNetCls:
+    if cls in (SparseEfficientNetCls, SparseEfficientNetSeg):
         model = cls(name, num_classes, in_channels, head)
     else:
         model = cls(name, num_classes, in_channels, head, stem_width=STEM_WIDTH if stem_width is None else stem_width)

@@ -17,8 +17,10 @@ per-variant width/depth multipliers follow timm's ``_gen_efficientnet_lite``
 Resolutions: the default input layer ends with a stride-2 conv, so the seven stages run
 at strides 2, 4, 8, 16, 16, 32, 32 (finest voxel = 1), as in the 2D network.
 
-Classification only: i2p's U-Net decoder (``resnet.UNetDecoder``) is built for a 64-wide
-stride-1 skip and four stages at strides 2..16, which this backbone does not have.
+Segmentation (:class:`SparseEfficientNetSeg`): the generic U-Net decoder
+(``resnet.UNetDecoder``) with one transposed k2 s2 up-stage per stride change, from the
+last stage (stride 32) to 16, 8, 4, 2 and 1, concatenating the last stage output at each
+stride and finally the input layer's stride-1 features.
 """
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ from torch import nn
 
 from ..sparse import SparseTensor
 from ..sparse import nn as spnn
-from .resnet import ClsHead, InputLayer
+from .blocks import BasicBlock
+from .resnet import ClsHead, InputLayer, UNetDecoder
 
 __all__ = [
     "EFFICIENTNET_LITE_SPECS",
@@ -41,6 +44,8 @@ __all__ = [
     "DepthwiseSeparable",
     "InvertedResidual",
     "SparseEfficientNetCls",
+    "SparseEfficientNetSeg",
+    "decoder_taps",
 ]
 
 Head = Literal["default", "linear"]
@@ -159,11 +164,10 @@ class LiteBlocks(nn.Module):
         self.blocks = nn.Sequential(*stages)
 
 
-class SparseEfficientNetCls(nn.Module):
-    """Inflated EfficientNet-Lite for point-cloud classification (input layer of
-    Listing 3/5, Lite blocks, head of Listing 3/5). Returns ``[B, classes]``."""
+class _LiteBackbone(nn.Module):
+    """Input layer (Listing 3/5, width 32) + Lite blocks; subclasses add the output layer."""
 
-    def __init__(self, arch: str, num_classes: int, in_channels: int = 3, head: Head = "default") -> None:
+    def __init__(self, arch: str, in_channels: int, head: Head) -> None:
         super().__init__()
         if arch not in EFFICIENTNET_LITE_SPECS:
             raise ValueError(f"unknown EfficientNet-Lite {arch!r}; choose one of {sorted(EFFICIENTNET_LITE_SPECS)}")
@@ -175,7 +179,6 @@ class SparseEfficientNetCls(nn.Module):
         self.input_layer = InputLayer(in_channels, STEM_WIDTH, linear=head == "linear")
         self.backbone = LiteBlocks(arch)
         self.widths = self.backbone.widths
-        self.output_layer = ClsHead(self.widths[-1], num_classes, linear=head == "linear")
 
     def encode(self, x: SparseTensor) -> list[SparseTensor]:
         """``[skip (stride 1), x_i, stage 0, ..., stage 6]``."""
@@ -190,5 +193,63 @@ class SparseEfficientNetCls(nn.Module):
             feats.append(stage(feats[-1]))
         return feats
 
+
+class SparseEfficientNetCls(_LiteBackbone):
+    """Inflated EfficientNet-Lite for point-cloud classification (input layer of
+    Listing 3/5, Lite blocks, head of Listing 3/5). Returns ``[B, classes]``."""
+
+    def __init__(self, arch: str, num_classes: int, in_channels: int = 3, head: Head = "default") -> None:
+        super().__init__(arch, in_channels, head)
+        self.output_layer = ClsHead(self.widths[-1], num_classes, linear=head == "linear")
+
     def forward(self, x: SparseTensor) -> torch.Tensor:
         return self.output_layer(self.encode(x)[-1])
+
+
+def decoder_taps(arch: str) -> list[int]:
+    """Indices of the Lite stages the U-Net decoder concatenates, coarse to fine: the last
+    stage at each stride finer than the last stage's, e.g. ``[4, 2, 1, 0]`` for every
+    Lite variant (strides 16, 8, 4, 2 with the default input layer)."""
+    stride, last_at = 1, {}
+    for i, st in enumerate(lite_stages(arch)):
+        stride *= st.stride
+        last_at[stride] = i
+    deepest = max(last_at)
+    return [last_at[s] for s in sorted(last_at, reverse=True) if s != deepest]
+
+
+class SparseEfficientNetSeg(_LiteBackbone):
+    """Inflated EfficientNet-Lite U-Net for point-cloud segmentation (Listings 4 and 6
+    with EfficientNet-Lite as the encoder).
+
+    The decoder is i2p's generic :class:`~i2p.models.resnet.UNetDecoder` with one
+    transposed k2 s2 up-stage per stride change: from the last stage (stride 32, 320 ch
+    for lite0) to 16, 8, 4, 2, concatenating the last stage output at each of those
+    strides (stages 4, 2, 1, 0: 112, 40, 24, 16 ch for lite0), then to stride 1,
+    concatenating the input layer's stride-1 features (32 ch). Each stage outputs its
+    skip's width, the last one the previous width (16 for lite0), which the per-voxel
+    classifier reads.
+
+    ``head="default"`` fuses with two ResNet ``BasicBlock`` modules per stage (i2p's
+    ``blocks.BasicBlock``, Listing 4's residual blocks; the 2D Lite network has no
+    decoder, so the decoder is trained from scratch as for ResNets, and a plain residual
+    block serves); ``head="linear"`` with one 3^3 conv + BN (Listing 6). With the linear
+    input layer (no stride-2 conv) stage 0 already runs at stride 1, so the last stage
+    fuses the stride-1 skip without upsampling, as for ResNets.
+
+    Returns a SparseTensor of per-voxel logits at the input voxels; use
+    ``logits.feats[point_to_voxel]`` for per-point predictions.
+    """
+
+    def __init__(self, arch: str, num_classes: int, in_channels: int = 3, head: Head = "default") -> None:
+        super().__init__(arch, in_channels, head)
+        linear = head == "linear"
+        self.taps = decoder_taps(arch)
+        skips = [self.widths[i] for i in self.taps] + [STEM_WIDTH]
+        upsample = [True] * len(self.taps) + [not linear]
+        self.output_layer = UNetDecoder(self.widths[-1], skips, num_classes, BasicBlock, linear, upsample)
+
+    def forward(self, x: SparseTensor) -> SparseTensor:
+        feats = self.encode(x)
+        stages = feats[2:]
+        return self.output_layer(stages[-1], [stages[i] for i in self.taps] + [feats[0]])

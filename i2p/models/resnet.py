@@ -18,7 +18,7 @@ always uses the normal stride-2 stages.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Sequence
 
 import torch
 from torch import nn
@@ -28,7 +28,7 @@ from ..sparse import functional as spF
 from ..sparse import nn as spnn
 from .blocks import BasicBlock, Bottleneck, conv_bn
 
-__all__ = ["RESNET_SPECS", "SparseResNetCls", "SparseResNetSeg", "LinearNet", "make_stages"]
+__all__ = ["RESNET_SPECS", "SparseResNetCls", "SparseResNetSeg", "UNetDecoder", "LinearNet", "make_stages"]
 
 RESNET_SPECS: dict[str, tuple[type[nn.Module], tuple[int, int, int, int]]] = {
     "resnet18": (BasicBlock, (2, 2, 2, 2)),
@@ -144,35 +144,62 @@ class UNetDecoder(nn.Module):
     """Listing 4 (residual blocks) / Listing 6 (conv + BN): transposed k2 s2 upsampling and
     skip concatenation, ending at the input resolution with a per-voxel linear classifier.
 
+    Generic over the encoder: ``deep_width`` is the width of the deepest features,
+    ``skip_widths`` the widths of the skips, coarse to fine, one decoder stage each.
+    Stage ``i`` upsamples by 2 (transposed k2 s2 conv, same width) when ``upsample[i]``
+    (default: every stage), concatenates skip ``i`` and fuses the two with two ``block``
+    modules (default head) or one 3^3 conv + BN (``linear``). Stage ``i`` outputs
+    ``skip_widths[i]`` channels, except the last, which keeps the width of the stage
+    before it (the classifier reads the finest encoder stage's width, not the input
+    layer's). So skip ``i`` must sit at half the stride of the previous output when
+    ``upsample[i]``, at the same stride otherwise (``spF.cat`` raises on a mismatch).
+
+    ResNets (:class:`SparseResNetSeg`): deepest ``x4``, skips ``x3, x2, x1, skip``.
     Listings 4/6 concatenate the input layer's output at the last stage; at stride 1 the
     only such features are the input layer's stride-1 ones (``skip``), so the last stage
     uses those. With the linear input layer (no stride-2 conv) ``layer1`` already runs at
-    stride 1, so its last stage fuses ``skip`` without upsampling.
+    stride 1, so its last stage fuses ``skip`` without upsampling
+    (``upsample=[True, True, True, False]``).
     """
 
     def __init__(
-        self, widths: list[int], num_classes: int, block: type[nn.Module], linear: bool, stem_width: int = STEM_WIDTH
+        self,
+        deep_width: int,
+        skip_widths: Sequence[int],
+        num_classes: int,
+        block: type[nn.Module],
+        linear: bool,
+        upsample: Sequence[bool] | None = None,
     ) -> None:
         super().__init__()
-        w1, w2, w3, w4 = widths
+        skip_widths = list(skip_widths)
+        if not skip_widths:
+            raise ValueError("UNetDecoder needs at least one skip")
+        upsample = [True] * len(skip_widths) if upsample is None else list(upsample)
+        if len(upsample) != len(skip_widths):
+            raise ValueError(f"{len(skip_widths)} skips but {len(upsample)} upsample flags")
         self.linear = linear
-        targets = [(w4, w3, w3), (w3, w2, w2), (w2, w1, w1), (w1, stem_width, w1)]
+        self.skip_widths, self.upsample = skip_widths, upsample
+        out_widths = skip_widths[:-1] + [skip_widths[-2] if len(skip_widths) > 1 else deep_width]
         self.ups, self.decoders = nn.ModuleList(), nn.ModuleList()
-        for i, (c_up, c_skip, c_out) in enumerate(targets):
-            last_no_up = linear and i == 3
-            self.ups.append(spnn.Identity() if last_no_up else spnn.Conv3d(c_up, c_up, 2, 2, transposed=True))
+        c_up = deep_width
+        for c_skip, c_out, up in zip(skip_widths, out_widths, upsample):
+            self.ups.append(spnn.Conv3d(c_up, c_up, 2, 2, transposed=True) if up else spnn.Identity())
             c_in = c_up + c_skip
             if linear:
                 self.decoders.append(nn.Sequential(spnn.Conv3d(c_in, c_out, 3, 1), spnn.BatchNorm(c_out)))
             else:
                 exp = getattr(block, "expansion", 1)
                 self.decoders.append(nn.Sequential(block(c_in, c_out // exp), block(c_out, c_out // exp)))
-        self.classifier = nn.Linear(w1, num_classes)
+            c_up = c_out
+        self.classifier = nn.Linear(c_up, num_classes)
 
-    def forward(self, feats: list[SparseTensor]) -> SparseTensor:
-        skip, _x_i, x1, x2, x3, x4 = feats
-        y = x4
-        for up, dec, s in zip(self.ups, self.decoders, (x3, x2, x1, skip)):
+    def forward(self, deep: SparseTensor, skips: Sequence[SparseTensor]) -> SparseTensor:
+        """``deep``: the deepest features; ``skips``: coarse to fine, the last at the input voxels."""
+        if len(skips) != len(self.decoders):
+            raise ValueError(f"decoder has {len(self.decoders)} stages, got {len(skips)} skips")
+        y = deep
+        for up, dec, s in zip(self.ups, self.decoders, skips):
             y = dec(spF.cat(s, up(y)))
         return y.replace(self.classifier(y.feats))
 
@@ -189,10 +216,15 @@ class SparseResNetSeg(_Backbone):
     ) -> None:
         super().__init__(arch, in_channels, head, stem_width)
         block = RESNET_SPECS[arch][0]
-        self.output_layer = UNetDecoder(self.widths, num_classes, block, linear=head == "linear", stem_width=stem_width)
+        w1, w2, w3, w4 = self.widths
+        linear = head == "linear"
+        self.output_layer = UNetDecoder(
+            w4, [w3, w2, w1, stem_width], num_classes, block, linear, upsample=[True, True, True, not linear]
+        )
 
     def forward(self, x: SparseTensor) -> SparseTensor:
-        return self.output_layer(self.encode(x))
+        skip, _x_i, x1, x2, x3, x4 = self.encode(x)
+        return self.output_layer(x4, [x3, x2, x1, skip])
 
 
 class LinearNet(nn.Module):
