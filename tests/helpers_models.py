@@ -1,15 +1,9 @@
-"""Shared helpers and fixtures for the model / pretrained / finetune / trainer tests.
-
-Import the fixtures you need into a test module (``from helpers_models import
-single_thread``); ``single_thread`` is autouse there. On a small, shared CPU box a
-multi-threaded torch spins on OpenMP barriers and a resnet18 forward goes from 0.1 s
-to 10 s, so these tests run torch with one thread.
-"""
+"""Shared helpers for the model / pretrained / finetune / trainer tests (torch runs with
+one thread in every test: see ``single_thread`` in conftest.py)."""
 from __future__ import annotations
 
 import functools
 
-import pytest
 import torch
 import torchvision
 
@@ -20,12 +14,6 @@ VOXEL = 0.1
 NUM_CLASSES = len(PrimitiveShapes.classes)
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 @functools.lru_cache(maxsize=None)

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
-from helpers_models import NUM_CLASSES, changed, make_batch, single_thread, snapshot, tv_state_dict  # noqa: F401
+from helpers_models import NUM_CLASSES, changed, make_batch, snapshot, tv_state_dict  # noqa: F401
 from i2p import weights as W
 from i2p.finetune import apply_scope, trainable_parameters
 from i2p.inflate import inflate_conv_weight

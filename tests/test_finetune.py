@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers_models import NUM_CLASSES, changed, make_batch, single_thread, snapshot, tv_state_dict  # noqa: F401
+from helpers_models import NUM_CLASSES, changed, make_batch, snapshot, tv_state_dict  # noqa: F401
 from i2p.finetune import FinetuneScope, apply_scope, trainable_parameters
 from i2p.models import create_model
 from i2p.sparse import nn as spnn

@@ -8,12 +8,6 @@ from i2p.models import create_model
 from i2p.pretrain2d import image_dataset, pretrain_2d, pretrain_and_save
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 @pytest.fixture(scope="module")

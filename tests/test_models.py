@@ -6,7 +6,7 @@ import torch
 import torchvision
 from torch import nn
 
-from helpers_models import NUM_CLASSES, make_batch, single_thread  # noqa: F401  (autouse fixture)
+from helpers_models import NUM_CLASSES, make_batch  # noqa: F401
 from i2p.models import LinearNet, SparseResNetCls, SparseResNetSeg, create_model, list_models
 from i2p.models.blocks import BasicBlock, Bottleneck
 from i2p.models.resnet import RESNET_SPECS

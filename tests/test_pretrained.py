@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers_models import NUM_CLASSES, make_batch, single_thread, tv_state_dict  # noqa: F401
+from helpers_models import NUM_CLASSES, make_batch, tv_state_dict  # noqa: F401
 from i2p.inflate import FilterTransform, inflate_conv_weight, transform_of
 from i2p.models import create_model, load_pretrained_2d, read_state_dict
 from i2p.models.pretrained import BN_KEYS, guess_resnet_arch, transfer_targets

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from helpers_models import (  # noqa: F401
-    NUM_CLASSES, make_batch, seg_dataset, single_thread, tiny_dataset, tv_state_dict,
+    NUM_CLASSES, make_batch, seg_dataset, tiny_dataset, tv_state_dict,
 )
 from i2p import train as train_mod
 from i2p.data import PrimitiveShapes

@@ -46,12 +46,6 @@ LITE = ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"]
 CATS = {281, 282, 285}
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def _timm_lite(arch: str):

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import torch
 from torch import nn
 
 from .efficientnet import EFFICIENTNET_LITE_SPECS, SparseEfficientNetCls, SparseEfficientNetSeg

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Iterable, Literal
 
 import torch
 from torch import nn
@@ -34,7 +34,7 @@ from torch import nn
 from ..sparse import SparseTensor
 from ..sparse import nn as spnn
 from .blocks import BasicBlock
-from .resnet import ClsHead, InputLayer, UNetDecoder
+from .resnet import ClsHead, InflatedEncoder, UNetDecoder
 
 __all__ = [
     "EFFICIENTNET_LITE_SPECS",
@@ -164,34 +164,18 @@ class LiteBlocks(nn.Module):
         self.blocks = nn.Sequential(*stages)
 
 
-class _LiteBackbone(nn.Module):
+class _LiteBackbone(InflatedEncoder):
     """Input layer (Listing 3/5, width 32) + Lite blocks; subclasses add the output layer."""
 
     def __init__(self, arch: str, in_channels: int, head: Head) -> None:
-        super().__init__()
         if arch not in EFFICIENTNET_LITE_SPECS:
             raise ValueError(f"unknown EfficientNet-Lite {arch!r}; choose one of {sorted(EFFICIENTNET_LITE_SPECS)}")
-        if head not in ("default", "linear"):
-            raise ValueError(f"head must be 'default' or 'linear', got {head!r}")
-        if in_channels < 1:
-            raise ValueError(f"in_channels must be >= 1, got {in_channels}")
-        self.arch, self.in_channels, self.head = arch, in_channels, head
-        self.input_layer = InputLayer(in_channels, STEM_WIDTH, linear=head == "linear")
+        super().__init__(arch, in_channels, head, STEM_WIDTH)
         self.backbone = LiteBlocks(arch)
         self.widths = self.backbone.widths
 
-    def encode(self, x: SparseTensor) -> list[SparseTensor]:
-        """``[skip (stride 1), x_i, stage 0, ..., stage 6]``."""
-        if x.num_channels != self.in_channels:
-            raise ValueError(
-                f"model expects {self.in_channels} input channels per voxel, got {x.num_channels} "
-                "(3 = xyz, 6 = xyz+rgb, 4 = xyz+intensity)"
-            )
-        x_i, skip = self.input_layer(x)
-        feats = [skip, x_i]
-        for stage in self.backbone.blocks:
-            feats.append(stage(feats[-1]))
-        return feats
+    def stages(self) -> Iterable[nn.Module]:
+        return self.backbone.blocks
 
 
 class SparseEfficientNetCls(_LiteBackbone):

@@ -18,7 +18,7 @@ always uses the normal stride-2 stages.
 """
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from typing import Iterable, Literal, Sequence
 
 import torch
 from torch import nn
@@ -81,10 +81,11 @@ class InputLayer(nn.Module):
         return self.down(skip), skip
 
 
-class _Backbone(nn.Module):
-    """Input layer + ResNet stages; subclasses add the output layer."""
+class InflatedEncoder(nn.Module):
+    """The paper's input layer followed by the stages inflated from a 2D network; every
+    family (ResNet, EfficientNet-Lite) derives from it and adds a task head."""
 
-    def __init__(self, arch: str, in_channels: int, head: Head, stem_width: int = STEM_WIDTH) -> None:
+    def __init__(self, arch: str, in_channels: int, head: Head, stem_width: int) -> None:
         super().__init__()
         if head not in ("default", "linear"):
             raise ValueError(f"head must be 'default' or 'linear', got {head!r}")
@@ -94,10 +95,13 @@ class _Backbone(nn.Module):
             raise ValueError(f"stem_width must be >= 1, got {stem_width}")
         self.arch, self.in_channels, self.head, self.stem_width = arch, in_channels, head, stem_width
         self.input_layer = InputLayer(in_channels, stem_width, linear=head == "linear")
-        self.backbone, self.widths = make_stages(arch, stem_width)
+
+    def stages(self) -> Iterable[nn.Module]:
+        """The 2D-derived stages in order (``self.backbone``'s children)."""
+        raise NotImplementedError
 
     def encode(self, x: SparseTensor) -> list[SparseTensor]:
-        """``[skip (stride 1), x_i, x1, x2, x3, x4]``."""
+        """``[skip (stride 1), x_i, stage outputs...]``."""
         if x.num_channels != self.in_channels:
             raise ValueError(
                 f"model expects {self.in_channels} input channels per voxel, got {x.num_channels} "
@@ -105,9 +109,20 @@ class _Backbone(nn.Module):
             )
         x_i, skip = self.input_layer(x)
         feats = [skip, x_i]
-        for stage in self.backbone.values():
+        for stage in self.stages():
             feats.append(stage(feats[-1]))
         return feats
+
+
+class _Backbone(InflatedEncoder):
+    """Input layer + ResNet stages ``layer1..layer4``; subclasses add the output layer."""
+
+    def __init__(self, arch: str, in_channels: int, head: Head, stem_width: int = STEM_WIDTH) -> None:
+        super().__init__(arch, in_channels, head, stem_width)
+        self.backbone, self.widths = make_stages(arch, stem_width)
+
+    def stages(self) -> Iterable[nn.Module]:
+        return self.backbone.values()
 
 
 class ClsHead(nn.Module):
