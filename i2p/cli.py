@@ -67,8 +67,8 @@ def _figures(a: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="i2p", description="Image2Point study kit")
     sub = p.add_subparsers(dest="cmd", required=True)
-    q = sub.add_parser("quickstart", help="inflate a pretrained 2D ResNet-18 and finetune it on point clouds")
-    q.add_argument("--minutes", type=float, default=1.0, help="3D finetuning budget")
+    q = sub.add_parser("quickstart", help="inflate an ImageNet 2D ConvNet and finetune it on SynthModelNet")
+    q.add_argument("--minutes", type=float, default=2.0, help="3D finetuning budget")
     q.add_argument("--minutes-2d", type=float, default=2.0, help="2D fallback pretraining budget (first run only; cached)")
     q.add_argument("--scope", default="io_bn", choices=["io", "io_stats", "io_bn", "whole", "learn_t"])
     q.add_argument("--out", default="runs/quickstart")
