@@ -83,23 +83,40 @@ class _SparseConvFn(torch.autograd.Function):
         grad_out = grad_out.contiguous()
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         grad_x = grad_w = None
-        if need_x:
-            # the transposed map with transposed weights
+        if need_x and not need_w:  # the transposed map with transposed weights
             w_t = weight if depthwise else weight.transpose(1, 2)
-            grad_x = _forward(grad_out, w_t, kmap.out_idx, kmap.in_idx, kmap.n_in, kmap.identity, depthwise)
-        if need_w:
-            grad_w = torch.zeros_like(weight)
-            chunk = _chunk_rows(x, max(x.shape[1], grad_out.shape[1]))
-            for k, (i_k, o_k) in enumerate(zip(kmap.in_idx, kmap.out_idx)):
-                if k == kmap.identity:
-                    grad_w[k] = (x * grad_out).sum(0) if depthwise else x.t() @ grad_out
-                    continue
-                for i_c, o_c in _chunks(i_k, o_k, chunk):
-                    xg, gg = x.index_select(0, i_c), grad_out.index_select(0, o_c)
+            return _forward(grad_out, w_t, kmap.out_idx, kmap.in_idx, kmap.n_in, kmap.identity, depthwise), None, None, None
+        # one pass over the pairs: each gathered chunk of grad_out serves both gradients
+        grad_w = torch.zeros_like(weight)
+        if need_x:
+            if kmap.identity is not None:
+                w_c = weight[kmap.identity]
+                grad_x = grad_out * w_c if depthwise else grad_out @ w_c.t()
+            else:
+                grad_x = x.new_zeros(kmap.n_in, x.shape[1])
+        chunk = _chunk_rows(x, max(x.shape[1], grad_out.shape[1]))
+        biggest = min(chunk, max((i.numel() for i in kmap.in_idx), default=0))
+        xbuf, gbuf = x.new_empty(biggest, x.shape[1]), x.new_empty(biggest, grad_out.shape[1])
+        abuf = x.new_empty(biggest, x.shape[1]) if need_x else None
+        for k, (i_k, o_k) in enumerate(zip(kmap.in_idx, kmap.out_idx)):
+            if k == kmap.identity:
+                grad_w[k] = (x * grad_out).sum(0) if depthwise else x.t() @ grad_out
+                continue
+            for i_c, o_c in _chunks(i_k, o_k, chunk):
+                m = i_c.numel()
+                xg = torch.index_select(x, 0, i_c, out=xbuf[:m])
+                gg = torch.index_select(grad_out, 0, o_c, out=gbuf[:m])
+                if depthwise:
+                    grad_w[k] += (xg * gg).sum(0)
+                else:
+                    grad_w[k].addmm_(xg.t(), gg)
+                if need_x:  # input rows are unique within an offset, as outputs are
+                    acc = torch.index_select(grad_x, 0, i_c, out=abuf[:m])
                     if depthwise:
-                        grad_w[k] += (xg * gg).sum(0)
+                        acc.addcmul_(gg, weight[k])
                     else:
-                        grad_w[k].addmm_(xg.t(), gg)
+                        acc.addmm_(gg, weight[k].t())
+                    grad_x.index_copy_(0, i_c, acc)
         return grad_x, grad_w, None, None
 
 
