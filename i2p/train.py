@@ -144,8 +144,9 @@ def evaluate(model: nn.Module, dataset: Dataset, cfg: TrainConfig) -> dict:
         k = cfg.num_classes or logits.shape[1]
         c = confusion_matrix(logits.argmax(1), batch.labels, k, cfg.ignore_index)
         conf = c if conf is None else conf + c
-        loss_sum += loss.item() * len(batch.points_per_cloud)
-        n += len(batch.points_per_cloud)
+        valid = int((batch.labels != cfg.ignore_index).sum())  # samples (cls) or labelled points (seg)
+        loss_sum += loss.item() * valid
+        n += valid
     model.train(was_training)
     return {"loss": loss_sum / max(n, 1), **summarize_confusion(conf.cpu())}
 

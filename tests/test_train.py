@@ -16,6 +16,7 @@ from i2p.data import PrimitiveShapes
 from i2p.finetune import apply_scope
 from i2p.metrics import confusion_matrix, summarize_confusion
 from i2p.models import create_model
+from i2p.data.collate import collate_clouds
 from i2p.train import TrainConfig, evaluate, fit, save_atomic
 
 CFG = TrainConfig(epochs=2, batch_size=4, voxel_size=0.1, lr=0.01, progress=False, device="cpu", seed=5)
@@ -184,6 +185,22 @@ def test_evaluate_seg_miou_in_unit_interval():
     res = evaluate(model, data, replace(CFG, task="seg"))
     assert 0.0 <= res["miou"] <= 1.0 and 0.0 <= res["top1"] <= 1.0
     assert int(res["confusion"].sum()) == sum(len(s["label"]) for s in data)
+
+
+def test_evaluate_seg_loss_is_the_mean_over_labelled_points():
+    data = seg_dataset(num_points=200)
+    data[0]["label"][:150] = -100  # clouds with very different numbers of labelled points
+    model = new_model("seg", num_classes=2).eval()
+    cfg = replace(CFG, task="seg", batch_size=2)
+    res = evaluate(model, data, cfg)
+    losses = []
+    with torch.no_grad():
+        for s in data:  # cloud by cloud: per-cloud BN statistics do not apply in eval mode
+            b = collate_clouds([s], cfg.voxel_size)
+            logits = model(b.x).feats[b.point_to_voxel]
+            losses.append(torch.nn.functional.cross_entropy(logits, b.labels, ignore_index=-100, reduction="none"))
+    expected = torch.cat(losses)[torch.cat([s["label"] for s in data]) != -100].mean()
+    assert res["loss"] == pytest.approx(float(expected), rel=1e-4)
 
 
 # -- segmentation -----------------------------------------------------------------------------
