@@ -60,13 +60,19 @@ def _forward(
         for i_c, o_c in _chunks(i_k, o_k, chunk):
             m = i_c.numel()
             g = torch.index_select(x, 0, i_c, out=gbuf[:m])
-            acc = torch.index_select(out, 0, o_c, out=abuf[:m])
-            if depthwise:
-                acc.addcmul_(g, weight[k])
-            else:
-                acc.addmm_(g, weight[k])
-            out.index_copy_(0, o_c, acc)
+            _accumulate_rows(out, o_c, g, weight[k], depthwise, abuf[:m])
     return out
+
+
+def _accumulate_rows(out: torch.Tensor, rows: torch.Tensor, a: torch.Tensor, w: torch.Tensor,
+                     depthwise: bool, buf: torch.Tensor) -> None:
+    """``out[rows] += a @ w`` (or ``a * w``) for distinct ``rows``: gather, accumulate, copy back."""
+    acc = torch.index_select(out, 0, rows, out=buf)
+    if depthwise:
+        acc.addcmul_(a, w)
+    else:
+        acc.addmm_(a, w)
+    out.index_copy_(0, rows, acc)
 
 
 class _SparseConvFn(torch.autograd.Function):
@@ -111,12 +117,7 @@ class _SparseConvFn(torch.autograd.Function):
                 else:
                     grad_w[k].addmm_(xg.t(), gg)
                 if need_x:  # input rows are unique within an offset, as outputs are
-                    acc = torch.index_select(grad_x, 0, i_c, out=abuf[:m])
-                    if depthwise:
-                        acc.addcmul_(gg, weight[k])
-                    else:
-                        acc.addmm_(gg, weight[k].t())
-                    grad_x.index_copy_(0, i_c, acc)
+                    _accumulate_rows(grad_x, i_c, gg, weight[k] if depthwise else weight[k].t(), depthwise, abuf[:m])
         return grad_x, grad_w, None, None
 
 
