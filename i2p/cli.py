@@ -54,11 +54,14 @@ def _pretrain2d(a: argparse.Namespace) -> int:
 def _figures(a: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .figures import filters_figure, transforms_figure
+    from .figures import filters_figure, first_layer_figure, transforms_figure
 
     out = Path(a.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for name, fig in (("inflated_filters", filters_figure(transform=a.transform)), ("filter_transforms", transforms_figure())):
+    figs = (("inflated_filters", filters_figure(transform=a.transform)),
+            ("first_layer_filters", first_layer_figure(transform=a.transform)),
+            ("filter_transforms", transforms_figure()))
+    for name, fig in figs:
         fig.savefig(out / f"{name}.png", dpi=a.dpi, bbox_inches="tight")
         print(f"[i2p] wrote {out / f'{name}.png'}")
     return 0

@@ -13,17 +13,25 @@ import torch  # noqa: E402
 from .inflate import TRANSFORM_NAMES, filter_transform, inflate_conv_weight  # noqa: E402
 from .weights import WeightsUnavailable, list_sources, load_weights  # noqa: E402
 
-__all__ = ["first_transferred_filters", "filters_figure", "transforms_figure"]
+__all__ = ["first_transferred_filters", "filters_figure", "first_layer_figure", "transforms_figure"]
 
 #: the first 2D conv that i2p transfers, per family (the stems are replaced, not inflated)
 FIRST_TRANSFERRED = {"resnet": "layer1.0.conv1.weight", "efficientnet": "blocks.0.0.conv_dw.weight"}
+#: the network's first layer (RGB input), per family
+FIRST_LAYER = {"resnet": "conv1.weight", "efficientnet": "conv_stem.weight"}
+
+
+def _family(name: str) -> str:
+    return "efficientnet" if name.startswith("efficientnet") else "resnet"
+
+
+def _available(names: Sequence[str] | None) -> list[str]:
+    return [r.name for r in list_sources() if r.available] if names is None else list(names)
 
 
 def first_transferred_filters(name: str, count: int = 4) -> torch.Tensor:
     """``[count, K, K]`` filters of a source's first transferred conv (summed over inputs)."""
-    sd = load_weights(name)
-    key = FIRST_TRANSFERRED["efficientnet" if name.startswith("efficientnet") else "resnet"]
-    w = sd[key].float()
+    w = load_weights(name)[FIRST_TRANSFERRED[_family(name)]].float()
     filt = w.sum(1)  # [C_out, K, K]
     order = filt.flatten(1).norm(dim=1).argsort(descending=True)  # the most structured ones
     return filt[order[:count]]
@@ -31,10 +39,8 @@ def first_transferred_filters(name: str, count: int = 4) -> torch.Tensor:
 
 def filters_figure(names: Sequence[str] | None = None, count: int = 4, transform: str = "default") -> plt.Figure:
     """For each available source: 2D filters and the z-slices of their inflated 3D versions."""
-    if names is None:
-        names = [r.name for r in list_sources() if r.available]
     rows = []
-    for n in names:
+    for n in _available(names):
         try:
             rows.append((n, first_transferred_filters(n, count)))
         except (WeightsUnavailable, KeyError):
@@ -58,7 +64,47 @@ def filters_figure(names: Sequence[str] | None = None, count: int = 4, transform
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(f"First transferred 2D filters and their 3D inflation (T = {transform}): each z-slice repeats the 2D filter", fontsize=10)
+    what = "each z-slice repeats the 2D filter" if transform == "default" else "the filter is copied along another axis"
+    fig.suptitle(f"First transferred 2D filters and their 3D inflation (T = {transform}): {what}", fontsize=10)
+    return fig
+
+
+def _rgb(w: torch.Tensor) -> "np.ndarray":
+    """``[3, H, W]`` filter as an RGB image in [0, 1] (symmetric around grey)."""
+    lim = float(w.abs().max()) or 1.0
+    return (w / (2 * lim) + 0.5).permute(1, 2, 0).numpy()
+
+
+def first_layer_figure(names: Sequence[str] | None = None, count: int = 6, transform: str = "default") -> plt.Figure:
+    """The RGB first-layer filters of each available source, with a top view (z = mid) and
+    a side view (y = mid) of their inflated 3D versions. i2p replaces these stems with the
+    paper's input layer, so this figure illustrates inflation, not a transferred layer."""
+    rows = []
+    for n in _available(names):
+        try:
+            w = load_weights(n)[FIRST_LAYER[_family(n)]].float()
+        except (WeightsUnavailable, KeyError):
+            continue
+        order = w.flatten(1).norm(dim=1).argsort(descending=True)
+        rows.append((n, w[order[:count]]))
+    if not rows:
+        raise WeightsUnavailable("no 2D source is available on this machine (see `python -m i2p info`)")
+    fig, axes = plt.subplots(len(rows), 3 * count, figsize=(0.9 * 3 * count, 1.2 * len(rows) + 0.7), squeeze=False)
+    for r, (n, w) in enumerate(rows):
+        k = w.shape[-1]
+        w3 = inflate_conv_weight(w, transform).reshape(k, k, k, 3, -1)  # [x, y, z, rgb, filter]
+        for i in range(w.shape[0]):
+            views = (w[i], w3[:, :, k // 2, :, i].permute(2, 0, 1), w3[:, k // 2, :, :, i].permute(2, 0, 1))
+            for j, (img, title) in enumerate(zip(views, ("2D", "3D top", "3D side"))):
+                ax = axes[r, 3 * i + j]
+                ax.imshow(_rgb(img))
+                ax.set_title(title if r == 0 else "", fontsize=7)
+        axes[r, 0].set_ylabel(n.replace(".", "\n"), fontsize=7)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(f"First-layer RGB filters and their inflation (T = {transform}): top view = the 2D filter, "
+                 "side view = a column repeated along z", fontsize=9)
     return fig
 
 

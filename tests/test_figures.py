@@ -25,4 +25,16 @@ def test_transforms_figure_shows_each_T():
 
 def test_figures_command(tmp_path):
     assert main(["figures", "--out-dir", str(tmp_path), "--dpi", "30"]) == 0
-    assert (tmp_path / "inflated_filters.png").is_file() and (tmp_path / "filter_transforms.png").is_file()
+    for name in ("inflated_filters", "first_layer_filters", "filter_transforms"):
+        assert (tmp_path / f"{name}.png").is_file()
+
+
+def test_first_layer_views_show_the_inflation():
+    from i2p.figures import first_layer_figure
+
+    fig = first_layer_figure(["efficientnet_lite0.imagenet1k"], count=2)
+    two_d, top, side = (ax.images[0].get_array() for ax in fig.axes[:3])
+    assert two_d.shape == (3, 3, 3)  # K x K x RGB
+    assert np.allclose(top, two_d)  # default T copies along z: the top view is the filter
+    assert np.allclose(side, side[:, :1])  # ... and the side view is constant along z
+    assert not np.allclose(side, side[:1])
