@@ -177,3 +177,26 @@ def test_invalid_groups_and_cat():
     down = F.conv3d(x, torch.zeros(8, 3, 3, dtype=DT), 2, 2)
     with pytest.raises(ValueError, match="cat needs tensors on the same voxels"):
         F.cat(x, down)
+
+
+def test_coordinate_range_too_large_is_reported():
+    from i2p.sparse import voxelize
+
+    pts = torch.tensor([[0.0, 0.0, 0.0], [1e15, 1e15, 1e15]])
+    with pytest.raises(ValueError, match="coordinate range too large"):
+        voxelize(pts, 0.05)
+
+
+def test_shared_cache_with_other_voxels_is_rejected():
+    from i2p.sparse import SparseTensor
+
+    a = SparseTensor(torch.zeros(3, 1), torch.tensor([[0, 0, 0, 0], [0, 1, 0, 0], [0, 2, 0, 0]]))
+    with pytest.raises(ValueError, match="shared cache already holds"):
+        SparseTensor(torch.zeros(2, 1), torch.tensor([[0, 0, 0, 0], [0, 5, 0, 0]]), 1, a.cache)
+
+
+def test_coordinates_beyond_int64_keys_are_reported():
+    from i2p.sparse import voxelize
+
+    with pytest.raises(ValueError, match="too large for voxel size"):
+        voxelize(torch.tensor([[0.0, 0.0, 0.0], [1e20, 0.0, 0.0]]), 0.05)

@@ -53,6 +53,7 @@ class CoordIndex:
         batches = int(grid[:, 0].max().item()) + 1
         self.ext = torch.cat([torch.tensor([batches], device=grid.device), ext_xyz])
         ex = self.ext.tolist()
+        _check_key_range(ex)
         self.key_strides = torch.tensor(
             [ex[1] * ex[2] * ex[3], ex[2] * ex[3], ex[3], 1], device=grid.device
         )
@@ -132,11 +133,22 @@ def _index(x: SparseTensor, stride: int) -> CoordIndex:
     return idx
 
 
+def _check_key_range(ext: list[int]) -> None:
+    """Packed int64 keys need batches x cells per axis below 2**62."""
+    total = ext[0] * ext[1] * ext[2] * ext[3]
+    if total >= 1 << 62:
+        raise ValueError(
+            f"coordinate range too large to index ({ext[1]} x {ext[2]} x {ext[3]} cells, {ext[0]} clouds): "
+            "check the units of the points or use a larger voxel size"
+        )
+
+
 def unique_grid(grid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Distinct rows of ``[M, 4]`` integer coordinates (sorted) and each row's position."""
     lo = grid.min(0).values
     g = grid - lo
     ext = g.max(0).values + 1
+    _check_key_range(ext.tolist())
     ks = torch.stack([ext[1] * ext[2] * ext[3], ext[2] * ext[3], ext[3], torch.ones_like(ext[3])])
     uniq, inverse = torch.unique(g @ ks, sorted=True, return_inverse=True)
     out = torch.empty(uniq.numel(), 4, dtype=torch.long, device=grid.device)

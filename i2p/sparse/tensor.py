@@ -60,7 +60,12 @@ class SparseTensor:
         self.feats = feats
         self.stride = int(stride)
         self.cache = cache if cache is not None else SparseCache()
-        self.cache.coords.setdefault(self.stride, self.coords)
+        cached = self.cache.coords.setdefault(self.stride, self.coords)
+        if cached is not self.coords and cached.shape != self.coords.shape:
+            raise ValueError(
+                f"the shared cache already holds {cached.shape[0]} voxels at stride {self.stride}, "
+                f"not these {self.coords.shape[0]}: build a fresh SparseTensor without cache="
+            )
 
     # -- conveniences -----------------------------------------------------------------
     @property

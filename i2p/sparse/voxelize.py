@@ -68,7 +68,13 @@ def voxelize(
         pts, f = item
         check_points(pts, f, name=f"cloud {b}")
         f = pts if f is None else f
-        q = torch.floor(pts / voxel_size).long()
+        scaled = torch.floor(pts / voxel_size)
+        if scaled.abs().max() >= 2**40:  # int64 keys would overflow
+            raise ValueError(
+                f"cloud {b}: coordinates up to {float(pts.abs().max()):.3g} are too large for voxel size "
+                f"{voxel_size}; check the units of the points"
+            )
+        q = scaled.long()
         grids.append(torch.cat([q.new_full((q.shape[0], 1), b), q], dim=1))
         fs.append(f)
     widths = {f.shape[1] for f in fs}
