@@ -46,7 +46,7 @@ def _pretrain2d(a: argparse.Namespace) -> int:
         kw.update(categories=a.categories, instances=a.instances)
     if a.dataset == "imagefolder":
         kw["root"] = a.root
-    path, acc = pretrain_and_save(a.dataset, a.arch, a.out, progress=not a.no_progress, **kw)
+    path, acc = pretrain_and_save(a.dataset, a.arch, a.out, progress=not a.no_progress, name=a.name, **kw)
     print(f"[i2p] {a.arch} on {a.dataset}: held-out top-1 {acc:.3f}; checkpoint {path}")
     return 0
 
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--lr", type=float, default=0.02)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="cpu")
+    t.add_argument("--name", default=None, help="checkpoint label (default: the dataset), e.g. tinyimagenet")
     t.add_argument("--out", default=None, help="checkpoint path (default: the weights cache)")
     t.add_argument("--no-progress", action="store_true")
     t.set_defaults(func=_pretrain2d)

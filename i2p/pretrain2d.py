@@ -162,13 +162,15 @@ def pretrain_2d(
 
 
 def pretrain_and_save(
-    dataset: str, arch: str = "resnet18", out: str | Path | None = None, progress: bool = True, **kwargs
+    dataset: str, arch: str = "resnet18", out: str | Path | None = None, progress: bool = True,
+    name: str | None = None, **kwargs
 ) -> tuple[Path, float]:
-    """Pretrain on a named 2D dataset and save ``<arch>_<dataset>.pth`` (torchvision layout,
-    under ``state_dict``, with the held-out accuracy) where the weights registry finds it."""
+    """Pretrain on a named 2D dataset and save ``<arch>_<name or dataset>.pth`` (torchvision
+    layout, under ``state_dict``, with the held-out accuracy) where the weights registry
+    finds it; ``name`` labels an ImageFolder run (e.g. ``tinyimagenet``)."""
     data_kw = {k: kwargs.pop(k) for k in ("size", "root", "categories", "instances", "num_images") if k in kwargs}
     x, y, n = image_dataset(dataset, seed=kwargs.get("seed", 0), progress=progress, **data_kw)
-    name = "tinyimagenet" if dataset == "imagefolder" and "tiny" in str(data_kw.get("root", "")).lower() else dataset
+    name = name or dataset
     path = Path(out) if out else weights_dirs()[-2] / f"{arch}_{name}.pth"
     ckpt = path.with_name(path.stem + ".resume.pt")
     sd, acc = pretrain_2d(x, y, n, arch, checkpoint=ckpt, progress=progress, **kwargs)

@@ -202,7 +202,7 @@ I2P_TRAINED: dict[str, Source] = {
         url=_TINY,
         provenance="Tiny-ImageNet ResNet-50 trained by i2p's 2D trainer (the paper trained its own, App. 6.1; "
         f"data: {_TINY}); 200-class fc",
-        command="python -m i2p pretrain2d --dataset imagefolder --root PATH/tiny-imagenet-200/train --arch resnet50",
+        command="python -m i2p pretrain2d --dataset imagefolder --root PATH/tiny-imagenet-200/train --name tinyimagenet --arch resnet50",
         num_classes=200,
     ),
     "resnet18.fractaldb-i2p": Source(
