@@ -270,7 +270,6 @@ def how_to_get(src: Source | str) -> str:
     return f"curl -L -o {src.filename} {src.url}"
 
 
-_how_to_get = how_to_get  # old private name
 
 
 def find_weights(name: str) -> Path:
