@@ -20,7 +20,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-__all__ = ["data_root", "save_cloudset", "load_cloudset", "cached_build", "CloudDataset"]
+__all__ = ["data_root", "save_cloudset", "load_cloudset", "cached_build", "verify_folder", "CloudDataset"]
+
+MANIFEST = "MANIFEST.json"
 
 
 def data_root() -> Path:
@@ -91,7 +93,9 @@ def cached_build(
     """Folder holding the output of ``build(folder)`` for these ``params``; builds it once.
 
     ``build`` writes into a temporary folder that is renamed into place when complete;
-    a half-built folder from an interrupted run is discarded.
+    a half-built folder from an interrupted run is discarded. The folder's files are
+    listed with their sizes and SHA-1 in ``MANIFEST.json``, so :func:`verify_folder` can
+    later tell a cache damaged in place (truncated, overwritten) from a good one.
     """
     root = Path(root) if root is not None else data_root()
     key = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
@@ -107,6 +111,7 @@ def cached_build(
     tmp.mkdir(parents=True)
     try:
         build(tmp)
+        _write_manifest(tmp)
         (tmp / "params.json").write_text(json.dumps(params, indent=2, sort_keys=True))
         (tmp / "DONE").write_text("ok\n")
         shutil.rmtree(final, ignore_errors=True)
@@ -114,6 +119,44 @@ def cached_build(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def _sha1(path: Path) -> str:
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_manifest(folder: Path) -> None:
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    entries = {str(p.relative_to(folder)): {"size": p.stat().st_size, "sha1": _sha1(p)} for p in files}
+    (folder / MANIFEST).write_text(json.dumps(entries, indent=1, sort_keys=True))
+
+
+def verify_folder(folder: str | Path) -> list[str]:
+    """What is wrong with a cache folder made by :func:`cached_build` (empty: intact).
+
+    Compares every file listed in its manifest by size and SHA-1; a folder without a
+    manifest (made by an older i2p) is reported too, so callers rebuild it."""
+    folder = Path(folder)
+    if not (folder / "DONE").is_file():
+        return [f"{folder} is incomplete (no DONE marker)"]
+    try:
+        entries = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return [f"{folder} has no readable {MANIFEST} (made by an older i2p, or damaged)"]
+    problems = []
+    for name, want in entries.items():
+        p = folder / name
+        if not p.is_file():
+            problems.append(f"{p} is missing")
+        elif p.stat().st_size != want["size"]:
+            problems.append(f"{p} has {p.stat().st_size} bytes, {want['size']} were written (truncated or replaced)")
+        elif _sha1(p) != want["sha1"]:
+            problems.append(f"{p} does not have the content that was written (corrupted)")
+    return problems
 
 
 def _alive(pid: int) -> bool:
