@@ -11,18 +11,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from .inflate import TRANSFORM_NAMES, filter_transform, inflate_conv_weight  # noqa: E402
-from .weights import WeightsUnavailable, list_sources, load_weights  # noqa: E402
+from .models.registry import ModelFamily, family_of  # noqa: E402
+from .weights import SOURCES, WeightsUnavailable, list_sources, load_weights  # noqa: E402
 
 __all__ = ["first_transferred_filters", "filters_figure", "first_layer_figure", "transforms_figure"]
 
-#: the first 2D conv that i2p transfers, per family (the stems are replaced, not inflated)
-FIRST_TRANSFERRED = {"resnet": "layer1.0.conv1.weight", "efficientnet": "blocks.0.0.conv_dw.weight"}
-#: the network's first layer (RGB input), per family
-FIRST_LAYER = {"resnet": "conv1.weight", "efficientnet": "conv_stem.weight"}
-
-
-def _family(name: str) -> str:
-    return "efficientnet" if name.startswith("efficientnet") else "resnet"
+def _family(source: str) -> ModelFamily:
+    """The model family of a registered 2D source (it knows which keys are which)."""
+    return family_of(SOURCES[source].arch)
 
 
 def _available(names: Sequence[str] | None) -> list[str]:
@@ -31,7 +27,7 @@ def _available(names: Sequence[str] | None) -> list[str]:
 
 def first_transferred_filters(name: str, count: int = 4) -> torch.Tensor:
     """``[count, K, K]`` filters of a source's first transferred conv (summed over inputs)."""
-    w = load_weights(name)[FIRST_TRANSFERRED[_family(name)]].float()
+    w = load_weights(name)[_family(name).first_transferred].float()
     filt = w.sum(1)  # [C_out, K, K]
     order = filt.flatten(1).norm(dim=1).argsort(descending=True)  # the most structured ones
     return filt[order[:count]]
@@ -82,7 +78,7 @@ def first_layer_figure(names: Sequence[str] | None = None, count: int = 6, trans
     rows = []
     for n in _available(names):
         try:
-            w = load_weights(n)[FIRST_LAYER[_family(n)]].float()
+            w = load_weights(n)[_family(n).first_layer].float()
         except (WeightsUnavailable, KeyError):
             continue
         order = w.flatten(1).norm(dim=1).argsort(descending=True)

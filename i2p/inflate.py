@@ -29,6 +29,7 @@ from .sparse.nn import Conv3d
 
 __all__ = [
     "TRANSFORM_NAMES",
+    "COPY_AXES",
     "filter_transform",
     "inflate_conv_weight",
     "FilterTransform",
@@ -39,6 +40,11 @@ __all__ = [
 #: Names accepted by :func:`filter_transform` (case-insensitive).
 TRANSFORM_NAMES: tuple[str, ...] = ("default", "T1", "T2", "T3")
 _CANON = {n.lower(): n for n in TRANSFORM_NAMES}
+#: Copy axes accepted by :func:`filter_transform`: a kernel axis, or ``"authors"``, the
+#: exact layout of the authors' code (see :func:`filter_transform`). Callers that know the
+#: data set also accept ``"up"`` and resolve it with ``DatasetSpec.resolve_axis``.
+COPY_AXES: tuple[str, ...] = ("x", "y", "z", "authors")
+_XYZ = ("x", "y", "z")
 
 
 def _canonical_name(name: str) -> str:
@@ -47,16 +53,28 @@ def _canonical_name(name: str) -> str:
     return _CANON[name.lower()]
 
 
-def _source_uv(name: str, k: int, x: int, y: int, z: int) -> tuple[int, int]:
-    """2D tap ``(u, v)`` that 3D tap ``(x, y, z)`` copies under the named transform."""
-    if name == "default":  # image plane = x-y plane, copies stacked along z
-        return x, y
-    if name == "T1":  # image plane = y-z plane, copies stacked along x
-        return y, z
-    if name == "T2":  # image plane = x-z plane, copies stacked along y
-        return x, z
-    # T3: filter rotated 90 degrees in its plane (torch.rot90(w, 1, (-2, -1))), copied along z
-    return y, k - 1 - x
+def _check_axis(axis: str, name: str) -> str:
+    if axis not in COPY_AXES:
+        raise ValueError(f"unknown copy axis {axis!r}; valid: {', '.join(COPY_AXES)} (or 'up' where the data set is known)")
+    if axis == "authors" and name != "default":
+        raise ValueError(f"the 'authors' copy axis fixes the whole kernel layout; {name} is defined relative to "
+                         "a copy axis x, y or z (use transform 'default' with 'authors')")
+    return axis
+
+
+def _source_uv(name: str, axis: str, k: int, tap: dict[str, int]) -> tuple[int, int]:
+    """2D tap ``(u, v)`` that 3D tap ``tap = {"x": .., "y": .., "z": ..}`` copies."""
+    if axis == "authors":  # their default ("z-axis"): rows along z, columns along x, copied along y
+        return tap["z"], tap["x"]
+    others = [a for a in _XYZ if a != axis]  # the image plane, in ascending axis order
+    if name == "T1":
+        return _source_uv("default", others[0], k, tap)
+    if name == "T2":
+        return _source_uv("default", others[1], k, tap)
+    p, q = others
+    if name == "T3":  # rotated 90 degrees in its plane (torch.rot90(w, 1, (-2, -1))), then copied
+        return tap[q], k - 1 - tap[p]
+    return tap[p], tap[q]
 
 
 def filter_transform(
@@ -65,26 +83,37 @@ def filter_transform(
     k3d: int | None = None,
     rescale: bool = False,
     *,
+    axis: str = "z",
     dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
     """The ``[k2d**2, k3d**3]`` matrix ``T`` of a handcrafted 2D -> 3D filter transformation.
 
     ``T[u*K + v, (x*K + y)*K + z] = 1`` exactly when 3D tap ``(x, y, z)`` copies 2D tap
     ``(u, v)``; every column holds one 1 (each 3D tap copies one 2D tap), every row ``K``
-    ones (each 2D tap is copied ``K`` times). For ``K = k2d = k3d``:
+    ones (each 2D tap is copied ``K`` times). Kernel axes are the data axes: tap ``x``
+    reads the voxel at ``x + (tap - K//2)`` (dense ``conv3d`` convention).
 
-    - ``"default"``: ``W3d[x, y, z] = W2d[u=x, v=y]`` -- the 2D filter lies in the x-y
-      plane and is copied ``K`` times along z (I3D inflation, paper Fig. 2/3).
-    - ``"T1"``: ``W3d[x, y, z] = W2d[u=y, v=z]`` -- copied along x.
-    - ``"T2"``: ``W3d[x, y, z] = W2d[u=x, v=z]`` -- copied along y.
-    - ``"T3"``: ``W3d[x, y, z] = W2d[u=y, v=K-1-x]`` -- the 2D filter first rotated by
-      90 degrees in its plane, ``R[i, j] = W2d[j, K-1-i]`` (that is
-      ``torch.rot90(W2d, k=1, dims=(-2, -1))``), then copied along z like ``"default"``.
+    ``axis`` is the copy axis ``a``; the image plane is the other two axes ``p < q`` (in
+    x, y, z order). For ``K = k2d = k3d``:
 
-    The paper's Fig. 3 gives T1-T3 only as pictures; these axis choices are ours (the
-    official code has the three axis copies and no rotation).
+    - ``"default"``: ``W3d[..a..] = W2d[u=tap_p, v=tap_q]`` -- the 2D filter lies in the
+      p-q plane and is copied ``K`` times along ``a`` (I3D inflation, paper Fig. 2/3).
+      With ``axis="z"``: ``W3d[x, y, z] = W2d[x, y]``.
+    - ``"T1"`` / ``"T2"``: the default copy along the first / second of the other two axes
+      (``axis="z"``: T1 copies along x with ``W2d[y, z]``, T2 along y with ``W2d[x, z]``).
+    - ``"T3"``: the 2D filter first rotated by 90 degrees in its plane, ``R[i, j] =
+      W2d[j, K-1-i]`` (``torch.rot90(W2d, k=1, dims=(-2, -1))``), then copied along ``a``.
 
-    Special geometry (independent of ``name``):
+    The paper's Fig. 3 gives T1-T3 only as pictures; these choices are ours.
+
+    ``axis="authors"`` (``"default"`` only) is the layout of the authors' code for their
+    default (``trans_type='z-axis'``): it fills torchsparse 1.x weights whose offset ``k =
+    z*9 + y*3 + x`` with ``W2d[u, v]`` at ``k = u*9 + r*3 + v`` (r = copy), i.e.
+    ``W3d[x, y, z] = W2d[u=z, v=x]`` -- constant along data **y**, rows along z. On
+    ModelNet40 (y-up files) that is a top-down copy, on S3DIS / SemanticKITTI (z-up) a
+    side-on one; ``DatasetSpec.describe_copy_axis`` says what each axis means per data set.
+
+    Special geometry (independent of ``name`` and ``axis``):
 
     - ``k2d = 1, k3d = 1``: ``T = [[1]]`` (pointwise convs stay pointwise).
     - ``k2d = 1, k3d = 2``: ``T = ones(1, 8)``. A ResNet stride-2 1x1 shortcut becomes a
@@ -99,6 +128,7 @@ def filter_transform(
     rescaling, hence the default ``False``. Other ``k2d != k3d`` raise ``ValueError``.
     """
     name = _canonical_name(name)
+    axis = _check_axis(axis, name)
     if not isinstance(k2d, int) or k2d < 1:
         raise ValueError(f"k2d must be a positive int, got {k2d!r}")
     k3d = k2d if k3d is None else k3d
@@ -116,7 +146,7 @@ def filter_transform(
     for x in range(k):
         for y in range(k):
             for z in range(k):
-                u, v = _source_uv(name, k, x, y, z)
+                u, v = _source_uv(name, axis, k, {"x": x, "y": y, "z": z})
                 t[u * k + v, (x * k + y) * k + z] = 1.0
     return t / k if rescale else t
 
@@ -166,19 +196,20 @@ def inflate_conv_weight(
     k3d: int | None = None,
     rescale: bool = False,
     depthwise: bool = False,
+    axis: str = "z",
 ) -> torch.Tensor:
     """3D sparse weight from a 2D conv weight ``[M, N, K, K]`` via ``T``.
 
-    ``transform`` is a name of :func:`filter_transform` or an explicit ``[K**2, K3**3]``
-    matrix. Returns ``[K3**3, N, M]`` (i2p :class:`~i2p.sparse.nn.Conv3d` layout), or
+    ``transform`` is a name of :func:`filter_transform` (copied along ``axis``) or an
+    explicit ``[K**2, K3**3]`` matrix. Returns ``[K3**3, N, M]`` (i2p :class:`~i2p.sparse.nn.Conv3d` layout), or
     ``[K3**3, C]`` when ``depthwise`` (2D weight ``[C, 1, K, K]``).
     """
     k = _check_w2d(w2d, depthwise)
     if isinstance(transform, str):
-        t = filter_transform(transform, k, k3d, rescale, dtype=w2d.dtype if w2d.is_floating_point() else None)
+        t = filter_transform(transform, k, k3d, rescale, axis=axis, dtype=w2d.dtype if w2d.is_floating_point() else None)
     elif isinstance(transform, torch.Tensor):
-        if rescale:
-            raise ValueError("rescale applies only to named transforms; scale an explicit T yourself")
+        if rescale or axis != "z":
+            raise ValueError("rescale and axis apply only to named transforms; an explicit T is used as given")
         t = transform
         got = _check_t(t, k)
         if k3d is not None and k3d != got:
@@ -195,7 +226,7 @@ class FilterTransform(nn.Module):
     (see :func:`attach_filter_transform`); the same instance on many convs shares ``T``.
 
     ``init``: a :func:`filter_transform` name (``"default"`` -- the paper's best
-    initialisation) or ``"random"``: i.i.d. ``N(0, 1/k2d**2)``. With that variance each 3D
+    initialisation -- copied along ``axis``) or ``"random"``: i.i.d. ``N(0, 1/k2d**2)``. With that variance each 3D
     tap, a sum of ``k2d**2`` 2D taps times independent ``T`` entries, has the variance
     of one 2D tap -- the same per-tap scale as the default copy. (The paper does not
     say which random init it used.) ``generator`` or ``seed`` make it reproducible.
@@ -215,6 +246,7 @@ class FilterTransform(nn.Module):
         rescale: bool = False,
         generator: torch.Generator | None = None,
         seed: int | None = None,
+        axis: str = "z",
     ) -> None:
         super().__init__()
         k3d = k2d if k3d is None else k3d
@@ -226,10 +258,10 @@ class FilterTransform(nn.Module):
             t = torch.randn(k2d * k2d, k3d**3, generator=generator) / k2d
         else:
             try:
-                t = filter_transform(init, k2d, k3d, rescale)
+                t = filter_transform(init, k2d, k3d, rescale, axis=axis)
             except ValueError as e:
                 raise ValueError(f"{e} (or 'random' for a FilterTransform init)") from None
-        self.k2d, self.k3d, self.depthwise, self.init = k2d, k3d, depthwise, init
+        self.k2d, self.k3d, self.depthwise, self.init, self.axis = k2d, k3d, depthwise, init, axis
         self.T = nn.Parameter(t)
 
     def forward(self, w2d: torch.Tensor) -> torch.Tensor:
@@ -239,7 +271,7 @@ class FilterTransform(nn.Module):
         return _apply_t(w2d, self.T, self.depthwise)
 
     def extra_repr(self) -> str:
-        s = f"k2d={self.k2d}, k3d={self.k3d}, init={self.init!r}"
+        s = f"k2d={self.k2d}, k3d={self.k3d}, init={self.init!r}, axis={self.axis!r}"
         return s + (", depthwise=True" if self.depthwise else "")
 
 

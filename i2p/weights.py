@@ -22,10 +22,10 @@ cache. A missing file raises :class:`WeightsUnavailable` whose message says how 
 and where to put it.
 
 :func:`load_weights` returns each family in ONE canonical key layout: torchvision's for
-ResNets, timm's ``efficientnet_lite*`` for EfficientNet-Lite. The renaming happens here
-and nowhere else: :func:`resnet_to_torchvision` for every ResNet layout,
-:func:`efficientnet_to_timm` for the ``efficientnet_pytorch`` layout of the PyPI files.
-Those are the layouts ``i2p.models`` builders are named after.
+ResNets, timm's ``efficientnet_lite*`` for EfficientNet-Lite. A source names its file's
+layout; the conversion belongs to the model family (``ModelFamily.layouts`` in
+:mod:`i2p.models.resnet` / :mod:`i2p.models.efficientnet`), the one place its keys are
+renamed.
 """
 from __future__ import annotations
 
@@ -51,8 +51,6 @@ __all__ = [
     "how_to_get",
     "load_weights",
     "list_sources",
-    "efficientnet_to_timm",
-    "resnet_to_torchvision",
 ]
 
 
@@ -70,8 +68,8 @@ class Source:
     ``<module>/models/<filename>``), ``command`` (i2p trains it and writes ``filename``
     to ``~/.cache/i2p/weights``), ``fetch`` (download instructions when ``url`` is a web
     page, not the file), else ``curl`` of ``url``. ``layout``: key layout of the file,
-    see :func:`resnet_to_torchvision` / :func:`efficientnet_to_timm`. ``stem_width``: the
-    channels the checkpoint's ``layer1`` takes (``create_model(..., stem_width=...)``).
+    converted by the arch's model family. ``stem_width``: the channels the checkpoint's
+    ``layer1`` takes (None: the family's default); ``create_model`` builds with it.
     ``num_classes``: classes of the file's 2D classifier (None: not in the file)."""
 
     arch: str
@@ -84,7 +82,7 @@ class Source:
     command: str | None = None
     fetch: str | None = None
     aliases: tuple[str, ...] = ()
-    stem_width: int = 64
+    stem_width: int | None = None
     num_classes: int | None = 1000
 
 
@@ -321,17 +319,16 @@ def _importable(module: str) -> bool:
 
 def load_weights(name: str) -> dict[str, torch.Tensor]:
     """State dict of a named checkpoint in its family's canonical layout: torchvision's
-    for ResNets (:func:`resnet_to_torchvision`; only the encoder of segmentation
-    checkpoints), timm's ``efficientnet_lite*`` for EfficientNet-Lite."""
+    for ResNets (only the encoder of segmentation checkpoints), timm's
+    ``efficientnet_lite*`` for EfficientNet-Lite."""
     from .models.pretrained import read_state_dict
+    from .models.registry import family_of
 
     src = _source(name)
     path = find_weights(name)
     sd = read_state_dict(path)
     try:
-        if src.layout == "efficientnet_pytorch":
-            return efficientnet_to_timm(sd, src.arch)
-        return resnet_to_torchvision(sd, src.layout)
+        return family_of(src.arch).to_canonical(sd, src.layout, src.arch)
     except ValueError as e:
         raise ValueError(f"{path} is not the {name} checkpoint ({src.layout} layout): {e}") from e
 
@@ -352,132 +349,3 @@ def list_sources() -> list[SourceInfo]:
                 pass
         rows.append(SourceInfo(name, provenance, src.arch, available, where))
     return rows
-
-
-# -- key layouts ------------------------------------------------------------------------------
-
-# efficientnet_pytorch names -> timm names. Stage 0 is timm's DepthwiseSeparableConv (no
-# expansion conv); every later block is an InvertedResidual.
-_TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
-_DS = {"_depthwise_conv": "conv_dw", "_bn1": "bn1", "_project_conv": "conv_pw", "_bn2": "bn2"}
-_IR = {
-    "_expand_conv": "conv_pw",
-    "_bn0": "bn1",
-    "_depthwise_conv": "conv_dw",
-    "_bn1": "bn2",
-    "_project_conv": "conv_pwl",
-    "_bn2": "bn3",
-}
-
-
-def efficientnet_to_timm(sd: dict[str, torch.Tensor], arch: str) -> dict[str, torch.Tensor]:
-    """Rename an ``efficientnet_pytorch``-layout EfficientNet-Lite state dict
-    (``_blocks.<i>._depthwise_conv.weight``, flat block index) to timm's
-    ``efficientnet_lite*`` layout (``blocks.<stage>.<j>.conv_dw.weight``). Tensors are
-    not changed. A dict already in timm layout is returned as a (shallow) copy."""
-    from .models.efficientnet import lite_stage_depths
-
-    if not any(k.startswith("_") for k in sd):
-        return dict(sd)
-    depths = lite_stage_depths(arch)
-    where = [(s, j) for s, d in enumerate(depths) for j in range(d)]
-    n_blocks = len({k.split(".")[1] for k in sd if k.startswith("_blocks.")})
-    if n_blocks != len(where):
-        raise ValueError(
-            f"checkpoint has {n_blocks} blocks, {arch} has {len(where)} (stage depths {depths}): "
-            "wrong architecture for this checkpoint"
-        )
-    out, bad = {}, []
-    for key, t in sd.items():
-        parts = key.split(".")
-        if parts[0] == "_blocks" and len(parts) == 4 and parts[1].isdigit():
-            s, j = where[int(parts[1])]
-            new = (_DS if s == 0 else _IR).get(parts[2])
-            if new is None:
-                bad.append(key)
-                continue
-            out[f"blocks.{s}.{j}.{new}.{parts[3]}"] = t
-        elif len(parts) == 2 and parts[0] in _TOP:
-            out[f"{_TOP[parts[0]]}.{parts[1]}"] = t
-        else:
-            bad.append(key)
-    if bad:
-        raise ValueError(f"keys not in the efficientnet_pytorch EfficientNet-Lite layout: {bad[:5]}")
-    return out
-
-
-# ResNet layouts -> torchvision names. The residual stages and ``fc`` are named like
-# torchvision's in every file here; the differences are the wrapper, the stem and the
-# segmentation heads:
-#
-# - ``torchvision``: torchvision's own files, the FractalDB repository's ResNet (a copy of
-#   torchvision's, saved as ``model.module.state_dict()``; a DataParallel dump's
-#   ``module.`` prefix is stripped) and i2p's own 2D trainer (under ``state_dict``).
-# - ``timm``: timm's ``resnet50`` (what Alibaba-MIIL's ImageNet21K factory builds); its
-#   names equal torchvision's; the file nests them under ``state_dict``.
-# - ``csail_deepstem``: CSAILVision/semantic-segmentation-pytorch encoders (``Resnet`` /
-#   ``ResnetDilated`` around their own ResNet): ``encoder_epoch_*.pth`` is the encoder's
-#   state dict; a whole ``SegmentationModule`` dump has ``encoder.``/``decoder.``.
-# - ``skd_pspnet18``: structure_knowledge_distillation's ``Res_pspnet(BasicBlock,
-#   [2, 2, 2, 2])``, saved as ``student.state_dict()``: the ResNet-18 plus the PSP
-#   module (``pspmodule``), the classifier (``head``) and the auxiliary head (``dsn``).
-#   Its BN layers are InPlaceABNSync (``activation='none'``), which scales by
-#   ``|weight| + eps`` (eps 1e-5) instead of ``weight``; the mapping writes that effective
-#   scale into ``weight`` so a standard BN computes the same function.
-#
-# Both seg layouts have a deep stem, conv1 (3->64, stride 2), conv2 (64->64), conv3
-# (64->128), each with a BN, so ``layer1`` takes 128 channels and its first block has a
-# projection shortcut. It is renamed to timm's deep-stem names (``conv1.0``, ``conv1.1``
-# (BN), ``conv1.3``, ``conv1.4`` (BN), ``conv1.6``, ``bn1``); the stem is not transferred
-# to 3D (the input layer replaces it), the stages are. Their dilated ``layer3``/``layer4``
-# (stride 1, dilation 2/4 at run time) hold the same tensors as plain stride-2 stages;
-# the inflated model runs them with the normal strides.
-
-#: wrapper prefixes under which a segmentation checkpoint keeps its encoder
-_ENCODER_PREFIXES = ("encoder.", "backbone.")
-#: top-level modules of a segmentation checkpoint that are not the encoder (not loaded)
-_SEG_HEADS = {"csail_deepstem": ("decoder",), "skd_pspnet18": ("pspmodule", "head", "dsn")}
-_DEEP_STEM = {"conv1": "conv1.0", "bn1": "conv1.1", "conv2": "conv1.3", "bn2": "conv1.4", "conv3": "conv1.6", "bn3": "bn1"}
-_STAGES = ("layer1", "layer2", "layer3", "layer4")
-#: InPlaceABN's eps (the scale it applies is |weight| + eps)
-IABN_EPS = 1e-5
-RESNET_LAYOUTS = ("torchvision", "timm", "csail_deepstem", "skd_pspnet18")
-
-
-def resnet_to_torchvision(sd: dict[str, torch.Tensor], layout: str) -> dict[str, torch.Tensor]:
-    """Rename a ResNet state dict (already unwrapped by ``read_state_dict``: no
-    ``state_dict`` nesting, no ``module.`` prefix) from ``layout`` to torchvision's names.
-
-    ``torchvision``/``timm``: a (shallow) copy, names unchanged. Deep-stem segmentation
-    layouts: only the encoder is kept (decoder/head keys are dropped, nothing else), the
-    stem is renamed as described above, and for ``skd_pspnet18`` every BN weight becomes
-    ``|weight| + 1e-5``. Any other key raises ``ValueError``: nothing is dropped silently.
-    """
-    if layout not in RESNET_LAYOUTS:
-        raise ValueError(f"unknown ResNet layout {layout!r}; known: {RESNET_LAYOUTS}")
-    if layout in ("torchvision", "timm"):
-        return dict(sd)
-    for prefix in _ENCODER_PREFIXES:
-        if any(k.startswith(prefix) for k in sd):
-            sd = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
-            break
-    if not all(f"{k}.weight" in sd for k in ("conv1", "conv2", "conv3")):
-        raise ValueError("no deep stem (conv1/conv2/conv3 weights): not a deep-stem segmentation encoder")
-    out, bad = {}, []
-    for key, t in sd.items():
-        top, _, rest = key.partition(".")
-        if top in _SEG_HEADS[layout]:
-            continue  # decoder / segmentation head: only the encoder is loaded
-        if top in _DEEP_STEM and rest:
-            new = f"{_DEEP_STEM[top]}.{rest}"
-        elif top in _STAGES:
-            new = key
-        else:
-            bad.append(key)
-            continue
-        if layout == "skd_pspnet18" and key.endswith(".weight") and t.dim() == 1:  # InPlaceABN scale
-            t = t.abs() + IABN_EPS
-        out[new] = t
-    if bad:
-        raise ValueError(f"{len(bad)} keys are neither encoder nor a known {layout} head, e.g. {bad[:5]}")
-    return out

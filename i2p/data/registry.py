@@ -83,15 +83,19 @@ class DatasetSpec:
         return f"<DatasetSpec {self.name}: {self.title} ({self.task}), stand-in {self.stand_in}>"
 
     def describe_copy_axis(self, axis: str) -> str:
-        """What copying a 2D filter along data axis ``axis`` means physically here."""
-        axis = self.resolve_axis(axis)
-        plane = [a for a in AXES if a != axis]
-        if axis == self.up_axis:
-            view = "from above: each 3D tap column sums over height, so the inflated filter acts on the top-down (bird's-eye) projection"
+        """What copying a 2D filter along data axis ``axis`` (or ``"up"``, or the authors'
+        layout ``"authors"``: along y, rows along z) means physically on this data set."""
+        if axis == "authors":
+            how, axis, plane = "the authors' layout: copy along y", "y", "z-x (rows along z, columns along x)"
         else:
-            view = f"from the side, looking along {axis} ({self.axes[axis]}): the filter acts on an elevation projection"
-        return (f"{self.title}: copy along {axis} ({self.axes[axis]}); the 2D filter lies in the "
-                f"{plane[0]}-{plane[1]} plane and sees the scene {view}")
+            axis = self.resolve_axis(axis)
+            how, plane = f"copy along {axis}", "-".join(a for a in AXES if a != axis)
+        if axis == self.up_axis:
+            view = ("from above: every 3D tap column sums over height, so the filter acts on the top-down "
+                    "(bird's-eye) projection")
+        else:
+            view = f"from the side, looking along {axis}: the filter acts on an elevation (side-view) projection"
+        return f"{self.title}: {how} ({self.axes[axis]}); the 2D filter lies in the {plane} plane and sees the scene {view}"
 
     def resolve_axis(self, axis: str) -> str:
         """``"x"``, ``"y"``, ``"z"`` as given; ``"up"`` -> this data set's up axis."""

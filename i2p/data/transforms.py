@@ -12,8 +12,8 @@ import torch
 
 __all__ = [
     "Compose", "RandomScale", "RandomTranslate", "Jitter", "RandomFlipXY", "RandomRotateZ",
-    "ColorJitter", "ColorTranslate", "ColorAutoContrast", "NormalizeCoords",
-    "modelnet_train_transform", "s3dis_train_transform", "kitti_train_transform",
+    "ColorJitter", "ColorTranslate", "ColorAutoContrast", "ClipToCube", "NormalizeCoords",
+    "modelnet_train_transform", "s3dis_train_transform", "s3dis_eval_transform", "kitti_train_transform",
 ]
 
 
@@ -125,9 +125,10 @@ class _ColorTransform:
 
 
 class ColorJitter(_ColorTransform):
-    """Per-point Gaussian colour noise."""
+    """Per-point Gaussian colour noise; ``std`` in units of the colour range (the
+    authors' S3DIS recipe: 0.005, i.e. 0.005 * 255 on 0-255 colours)."""
 
-    def __init__(self, std: float = 0.05, **kw) -> None:
+    def __init__(self, std: float = 0.005, **kw) -> None:
         super().__init__(**kw)
         self.std = std
 
@@ -147,33 +148,61 @@ class ColorTranslate(_ColorTransform):
 
 
 class ColorAutoContrast(_ColorTransform):
-    """Stretch colours to the full range, blended with the original by a random factor."""
+    """Stretch each colour channel to the full range and blend it with the original
+    half and half (the authors' ``blend_factor = 0.5``), with probability 0.2."""
 
-    def __init__(self, **kw) -> None:
+    def __init__(self, blend: float = 0.5, **kw) -> None:
         kw.setdefault("p", 0.2)
         super().__init__(**kw)
+        self.blend = blend
 
     def apply(self, rgb: torch.Tensor) -> torch.Tensor:
         lo, hi = rgb.min(0).values, rgb.max(0).values
         stretched = (rgb - lo) / (hi - lo).clamp_min(1e-6)
-        blend = float(torch.rand(()))
-        return (1 - blend) * rgb + blend * stretched
+        return (1 - self.blend) * rgb + self.blend * stretched
+
+
+def select_points(s: dict, keep: torch.Tensor) -> dict:
+    """The sample restricted to the points where ``keep`` is true: every per-point field
+    (points, feats, per-point labels, raw ids) is cut the same way."""
+    n = s["points"].shape[0]
+    out = dict(s)
+    for k, v in s.items():
+        if isinstance(v, torch.Tensor) and v.dim() >= 1 and v.shape[0] == n:
+            out[k] = v[keep]
+    return out
+
+
+class ClipToCube:
+    """Drop the points outside a cube of half-size ``half`` (metres) around the scene's
+    bounding-box centre, when the scene is larger than ``half`` (the authors' S3DIS
+    ``clip_bound = 4``: big rooms and hallways are cut, small rooms kept whole). Points
+    are dropped, not clamped: a clamped point would pile up on the cube's faces."""
+
+    def __init__(self, half: float = 4.0) -> None:
+        if not half > 0:
+            raise ValueError(f"ClipToCube half-size must be > 0, got {half}")
+        self.half = half
+
+    def __call__(self, s: dict) -> dict:
+        p = s["points"]
+        lo, hi = p.min(0).values, p.max(0).values
+        if float((hi - lo).max()) < self.half:
+            return s
+        d = p - (lo + hi) / 2
+        keep = ((d >= -self.half) & (d < self.half)).all(1)
+        return select_points(s, keep)
 
 
 class NormalizeCoords:
-    """Centre x, y on the scene and put the floor at z = 0; clip to ``clip`` metres."""
-
-    def __init__(self, clip: float | None = None) -> None:
-        self.clip = clip
+    """Centre x, y on the scene and put the floor at z = 0, so rooms laid out far apart
+    in an area share one coordinate range (and the xyz features with them)."""
 
     def __call__(self, s: dict) -> dict:
         p = s["points"]
         lo, hi = p.min(0).values, p.max(0).values
         shift = torch.stack([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
-        p = p - shift
-        if self.clip is not None:
-            p = p.clamp(-self.clip, self.clip)
-        s["points"] = p
+        s["points"] = p - shift
         return s
 
 
@@ -183,8 +212,16 @@ def modelnet_train_transform() -> Compose:
 
 
 def s3dis_train_transform() -> Compose:
-    """Appendix 6.1: horizontal flips, colour jitter / translation / auto-contrast, normalise and clip."""
-    return Compose([RandomFlipXY(), ColorAutoContrast(), ColorTranslate(), ColorJitter(), NormalizeCoords()])
+    """Appendix 6.1 / the authors' recipe: horizontal flips, colour jitter (0.005),
+    translation (0.05) and auto-contrast (blend 0.5), then the eval transform's clip and
+    normalisation."""
+    return Compose([RandomFlipXY(), ColorJitter(), ColorTranslate(), ColorAutoContrast(), *s3dis_eval_transform().transforms])
+
+
+def s3dis_eval_transform() -> Compose:
+    """What train and test share: clip to the 8 m cube (dropping points) and normalise, so
+    a model sees coordinates in the same range at training and evaluation."""
+    return Compose([ClipToCube(4.0), NormalizeCoords()])
 
 
 def kitti_train_transform() -> Compose:

@@ -18,7 +18,7 @@ Resolutions: the default input layer ends with a stride-2 conv, so the seven sta
 at strides 2, 4, 8, 16, 16, 32, 32 (finest voxel = 1), as in the 2D network.
 
 Segmentation (:class:`SparseEfficientNetSeg`): the generic U-Net decoder
-(``resnet.UNetDecoder``) with one transposed k2 s2 up-stage per stride change, from the
+(``layers.UNetDecoder``) with one transposed k2 s2 up-stage per stride change, from the
 last stage (stride 32) to 16, 8, 4, 2 and 1, concatenating the last stage output at each
 stride and finally the input layer's stride-1 features.
 """
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Iterable
 
 import torch
 from torch import nn
@@ -34,7 +34,8 @@ from torch import nn
 from ..sparse import SparseTensor
 from ..sparse import nn as spnn
 from .blocks import BasicBlock
-from .resnet import ClsHead, InflatedEncoder, UNetDecoder
+from .layers import ClsHead, Head, InflatedEncoder, UNetDecoder
+from .registry import ModelFamily
 
 __all__ = [
     "EFFICIENTNET_LITE_SPECS",
@@ -46,9 +47,9 @@ __all__ = [
     "SparseEfficientNetCls",
     "SparseEfficientNetSeg",
     "decoder_taps",
+    "efficientnet_to_timm",
+    "FAMILY",
 ]
-
-Head = Literal["default", "linear"]
 
 #: timm's ``_gen_efficientnet_lite`` arch_def: (block, repeats, kernel, stride, expansion, channels)
 LITE_ARCH_DEF: tuple[tuple[str, int, int, int, int, int], ...] = (
@@ -206,7 +207,7 @@ class SparseEfficientNetSeg(_LiteBackbone):
     """Inflated EfficientNet-Lite U-Net for point-cloud segmentation (Listings 4 and 6
     with EfficientNet-Lite as the encoder).
 
-    The decoder is i2p's generic :class:`~i2p.models.resnet.UNetDecoder` with one
+    The decoder is i2p's generic :class:`~i2p.models.layers.UNetDecoder` with one
     transposed k2 s2 up-stage per stride change: from the last stage (stride 32, 320 ch
     for lite0) to 16, 8, 4, 2, concatenating the last stage output at each of those
     strides (stages 4, 2, 1, 0: 112, 40, 24, 16 ch for lite0), then to stride 1,
@@ -237,3 +238,70 @@ class SparseEfficientNetSeg(_LiteBackbone):
         feats = self.encode(x)
         stages = feats[2:]
         return self.output_layer(stages[-1], [stages[i] for i in self.taps] + [feats[0]])
+
+
+def build(arch: str, task: str, num_classes: int, in_channels: int, head: Head, stem_width: int | None) -> nn.Module:
+    if stem_width not in (None, STEM_WIDTH):
+        raise ValueError(f"{arch}: the stem width is fixed at {STEM_WIDTH} (timm's fix_stem); got stem_width={stem_width}")
+    cls = SparseEfficientNetCls if task == "cls" else SparseEfficientNetSeg
+    return cls(arch, num_classes, in_channels, head)
+
+
+# ------------------------------------------------------------------------------ 2D key layouts
+# efficientnet_pytorch names -> timm names. Stage 0 is timm's DepthwiseSeparableConv (no
+# expansion conv); every later block is an InvertedResidual.
+_TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
+_DS = {"_depthwise_conv": "conv_dw", "_bn1": "bn1", "_project_conv": "conv_pw", "_bn2": "bn2"}
+_IR = {
+    "_expand_conv": "conv_pw",
+    "_bn0": "bn1",
+    "_depthwise_conv": "conv_dw",
+    "_bn1": "bn2",
+    "_project_conv": "conv_pwl",
+    "_bn2": "bn3",
+}
+
+
+def efficientnet_to_timm(sd: dict[str, torch.Tensor], arch: str) -> dict[str, torch.Tensor]:
+    """Rename an ``efficientnet_pytorch``-layout EfficientNet-Lite state dict
+    (``_blocks.<i>._depthwise_conv.weight``, flat block index) to timm's
+    ``efficientnet_lite*`` layout (``blocks.<stage>.<j>.conv_dw.weight``). Tensors are
+    not changed. A dict already in timm layout is returned as a (shallow) copy."""
+    if not any(k.startswith("_") for k in sd):
+        return dict(sd)
+    depths = lite_stage_depths(arch)
+    where = [(s, j) for s, d in enumerate(depths) for j in range(d)]
+    n_blocks = len({k.split(".")[1] for k in sd if k.startswith("_blocks.")})
+    if n_blocks != len(where):
+        raise ValueError(
+            f"checkpoint has {n_blocks} blocks, {arch} has {len(where)} (stage depths {depths}): "
+            "wrong architecture for this checkpoint"
+        )
+    out, bad = {}, []
+    for key, t in sd.items():
+        parts = key.split(".")
+        if parts[0] == "_blocks" and len(parts) == 4 and parts[1].isdigit():
+            s, j = where[int(parts[1])]
+            new = (_DS if s == 0 else _IR).get(parts[2])
+            if new is None:
+                bad.append(key)
+                continue
+            out[f"blocks.{s}.{j}.{new}.{parts[3]}"] = t
+        elif len(parts) == 2 and parts[0] in _TOP:
+            out[f"{_TOP[parts[0]]}.{parts[1]}"] = t
+        else:
+            bad.append(key)
+    if bad:
+        raise ValueError(f"keys not in the efficientnet_pytorch EfficientNet-Lite layout: {bad[:5]}")
+    return out
+
+
+FAMILY = ModelFamily(
+    name="efficientnet",
+    title="EfficientNet-Lite",
+    archs=tuple(EFFICIENTNET_LITE_SPECS),
+    build=build,
+    layouts={"timm": lambda sd, arch: dict(sd), "efficientnet_pytorch": efficientnet_to_timm},
+    first_transferred="blocks.0.0.conv_dw.weight",
+    first_layer="conv_stem.weight",
+)

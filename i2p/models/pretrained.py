@@ -17,7 +17,7 @@ from torch import nn
 from ..inflate import FilterTransform, attach_filter_transform, inflate_conv_weight
 from ..sparse import nn as spnn
 
-__all__ = ["LoadReport", "load_pretrained_2d", "read_state_dict", "transfer_targets", "guess_resnet_arch"]
+__all__ = ["LoadReport", "load_pretrained_2d", "read_state_dict", "transfer_targets", "guess_arch"]
 
 BN_KEYS = ("weight", "bias", "running_mean", "running_var")
 
@@ -30,9 +30,12 @@ class LoadReport:
     bn_tensors: int = 0
     learnable_transforms: int = 0
     not_transferred: list[str] = field(default_factory=list)
+    transform: str = "default"  # the handcrafted T (or T's init when learnable), or "explicit"
+    axis: str = "z"  # the copy axis the handcrafted T used
+    learnable: str | None = None
 
     def __str__(self) -> str:
-        s = f"loaded {self.convs} inflated conv weights and {self.bn_tensors} BN tensors"
+        s = f"loaded {self.convs} inflated conv weights ({self.transform}, copied along {self.axis}) and {self.bn_tensors} BN tensors"
         if self.learnable_transforms:
             s += f" ({self.learnable_transforms} learnable filter transforms)"
         if self.not_transferred:
@@ -68,17 +71,15 @@ def transfer_targets(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
             yield name, mod
 
 
-def guess_resnet_arch(sd: dict[str, torch.Tensor]) -> str | None:
-    """Which torchvision ResNet a state dict comes from (for error messages)."""
-    from .resnet import RESNET_SPECS
+def guess_arch(sd: dict[str, torch.Tensor]) -> str | None:
+    """Which registered architecture a canonical-layout state dict comes from (for error
+    messages), asking every family that can tell."""
+    from .registry import families
 
-    blocks = tuple(
-        len({k.split(".")[1] for k in sd if k.startswith(f"layer{i}.")}) for i in range(1, 5)
-    )
-    bottleneck = any(k.endswith("conv3.weight") for k in sd)
-    for name, (block, depths) in RESNET_SPECS.items():
-        if depths == blocks and (block.expansion == 4) == bottleneck:
-            return name
+    for fam in families():
+        arch = fam.guess_arch(sd) if fam.guess_arch else None
+        if arch:
+            return arch
     return None
 
 
@@ -105,14 +106,20 @@ def load_pretrained_2d(
     rescale: bool = False,
     learnable: Learnable | None = None,
     transform_init: str = "default",
+    axis: str = "z",
 ) -> LoadReport:
     """Inflate a 2D checkpoint into ``model``'s backbone.
 
     ``transform``: a handcrafted filter transformation (``default``, ``T1``..``T3``) or a
-    ``K^2 x K^3`` matrix. ``learnable``: keep the 2D weights frozen and learn T instead,
+    ``K^2 x K^3`` matrix; named transforms copy along ``axis`` (``x``, ``y``, ``z`` or
+    ``authors``, see :func:`i2p.inflate.filter_transform`). ``learnable``: keep the 2D weights frozen and learn T instead,
     one per kernel geometry for the whole net (``shared``) or one per conv
     (``nonshared``), initialised from ``transform_init`` (``default`` or ``random``).
     """
+    if learnable not in (None, "shared", "nonshared"):
+        raise ValueError(f"learnable must be None, 'shared' or 'nonshared', got {learnable!r}")
+    if learnable is not None and not isinstance(transform, str):
+        raise ValueError("a learnable T starts from transform_init; pass no explicit transform matrix with learnable")
     sd = read_state_dict(source)
     targets = list(transfer_targets(model))
     expected = {
@@ -143,7 +150,7 @@ def load_pretrained_2d(
     if extra:
         problems.append(f"{len(extra)} backbone tensors have no module in the model (deeper variant?), e.g. {extra[0]}")
     if problems:
-        arch = guess_resnet_arch(sd)
+        arch = guess_arch(sd)
         hint = f" The checkpoint looks like a {arch}." if arch else ""
         hint += _stem_width_hint(model, sd)
         mine = getattr(model, "arch", type(model).__name__)
@@ -153,7 +160,12 @@ def load_pretrained_2d(
             + f".{hint} Build the model with the architecture the checkpoint was trained for."
         )
 
-    report = LoadReport(not_transferred=sorted(k for k in sd if k not in expected and not k.endswith("num_batches_tracked")))
+    report = LoadReport(
+        not_transferred=sorted(k for k in sd if k not in expected and not k.endswith("num_batches_tracked")),
+        transform=(transform_init if learnable else transform) if isinstance(transform, str) else "explicit",
+        axis=axis,
+        learnable=learnable,
+    )
     shared: dict[tuple, FilterTransform] = {}
     with torch.no_grad():
         for name, mod in targets:
@@ -165,13 +177,13 @@ def load_pretrained_2d(
             w2d = sd[f"{name}.weight"].to(mod.weight.dtype)
             k2d = w2d.shape[2]
             if learnable is None:
-                mod.weight.copy_(inflate_conv_weight(w2d, transform, mod.kernel_size, rescale, mod.depthwise))
+                mod.weight.copy_(inflate_conv_weight(w2d, transform, mod.kernel_size, rescale, mod.depthwise, axis))
             else:
                 geom = (k2d, mod.kernel_size, mod.depthwise)
                 if learnable == "shared" and geom in shared:
                     t = shared[geom]
                 else:
-                    t = FilterTransform(k2d, mod.kernel_size, init=transform_init, depthwise=mod.depthwise)
+                    t = FilterTransform(k2d, mod.kernel_size, init=transform_init, depthwise=mod.depthwise, axis=axis)
                     shared[geom] = t
                     report.learnable_transforms += 1
                 attach_filter_transform(mod, w2d, t)

@@ -18,17 +18,20 @@ always uses the normal stride-2 stages.
 """
 from __future__ import annotations
 
-from typing import Iterable, Literal, Sequence
+from typing import Iterable
 
 import torch
 from torch import nn
 
 from ..sparse import SparseTensor
-from ..sparse import functional as spF
-from ..sparse import nn as spnn
-from .blocks import BasicBlock, Bottleneck, conv_bn
+from .blocks import BasicBlock, Bottleneck
+from .layers import ClsHead, Head, InflatedEncoder, UNetDecoder
+from .registry import ModelFamily
 
-__all__ = ["RESNET_SPECS", "SparseResNetCls", "SparseResNetSeg", "UNetDecoder", "LinearNet", "make_stages"]
+__all__ = [
+    "RESNET_SPECS", "STEM_WIDTH", "RESNET_LAYOUTS", "SparseResNetCls", "SparseResNetSeg", "make_stages",
+    "resnet_to_torchvision", "guess_resnet_arch", "FAMILY",
+]
 
 RESNET_SPECS: dict[str, tuple[type[nn.Module], tuple[int, int, int, int]]] = {
     "resnet18": (BasicBlock, (2, 2, 2, 2)),
@@ -38,7 +41,6 @@ RESNET_SPECS: dict[str, tuple[type[nn.Module], tuple[int, int, int, int]]] = {
     "resnet152": (Bottleneck, (3, 8, 36, 3)),
 }
 STEM_WIDTH = 64
-Head = Literal["default", "linear"]
 
 
 def make_stages(arch: str, stem_width: int = STEM_WIDTH) -> tuple[nn.ModuleDict, list[int]]:
@@ -61,59 +63,6 @@ def make_stages(arch: str, stem_width: int = STEM_WIDTH) -> tuple[nn.ModuleDict,
     return stages, widths
 
 
-class InputLayer(nn.Module):
-    """Listing 3: three 3^3 convs + BN + ReLU, the last with stride 2 (``head="default"``);
-    Listing 5: one 3^3 conv + BN (``head="linear"``). ``skip`` keeps the last stride-1
-    features for the segmentation decoder's final skip connection."""
-
-    def __init__(self, in_channels: int, width: int, linear: bool) -> None:
-        super().__init__()
-        self.linear = linear
-        if linear:
-            self.stem = nn.Sequential(spnn.Conv3d(in_channels, width, 3, 1), spnn.BatchNorm(width))
-            self.down = spnn.Identity()
-        else:
-            self.stem = nn.Sequential(conv_bn(in_channels, width), conv_bn(width, width))
-            self.down = conv_bn(width, width, 3, 2)
-
-    def forward(self, x: SparseTensor) -> tuple[SparseTensor, SparseTensor]:
-        skip = self.stem(x)
-        return self.down(skip), skip
-
-
-class InflatedEncoder(nn.Module):
-    """The paper's input layer followed by the stages inflated from a 2D network; every
-    family (ResNet, EfficientNet-Lite) derives from it and adds a task head."""
-
-    def __init__(self, arch: str, in_channels: int, head: Head, stem_width: int) -> None:
-        super().__init__()
-        if head not in ("default", "linear"):
-            raise ValueError(f"head must be 'default' or 'linear', got {head!r}")
-        if in_channels < 1:
-            raise ValueError(f"in_channels must be >= 1, got {in_channels}")
-        if stem_width < 1:
-            raise ValueError(f"stem_width must be >= 1, got {stem_width}")
-        self.arch, self.in_channels, self.head, self.stem_width = arch, in_channels, head, stem_width
-        self.input_layer = InputLayer(in_channels, stem_width, linear=head == "linear")
-
-    def stages(self) -> Iterable[nn.Module]:
-        """The 2D-derived stages in order (``self.backbone``'s children)."""
-        raise NotImplementedError
-
-    def encode(self, x: SparseTensor) -> list[SparseTensor]:
-        """``[skip (stride 1), x_i, stage outputs...]``."""
-        if x.num_channels != self.in_channels:
-            raise ValueError(
-                f"model expects {self.in_channels} input channels per voxel, got {x.num_channels} "
-                "(3 = xyz, 6 = xyz+rgb, 4 = xyz+intensity)"
-            )
-        x_i, skip = self.input_layer(x)
-        feats = [skip, x_i]
-        for stage in self.stages():
-            feats.append(stage(feats[-1]))
-        return feats
-
-
 class _Backbone(InflatedEncoder):
     """Input layer + ResNet stages ``layer1..layer4``; subclasses add the output layer."""
 
@@ -123,23 +72,6 @@ class _Backbone(InflatedEncoder):
 
     def stages(self) -> Iterable[nn.Module]:
         return self.backbone.values()
-
-
-class ClsHead(nn.Module):
-    """Listing 3: GAP -> FC 1024 -> BN -> ReLU -> FC; Listing 5 (linear): GAP -> FC -> BN."""
-
-    def __init__(self, c_in: int, num_classes: int, linear: bool) -> None:
-        super().__init__()
-        self.pool = spnn.GlobalAvgPool()
-        if linear:
-            self.mlp = nn.Sequential(nn.Linear(c_in, num_classes), nn.BatchNorm1d(num_classes))
-        else:
-            self.mlp = nn.Sequential(
-                nn.Linear(c_in, 1024), nn.BatchNorm1d(1024), nn.ReLU(True), nn.Linear(1024, num_classes)
-            )
-
-    def forward(self, x: SparseTensor) -> torch.Tensor:
-        return self.mlp(self.pool(x))
 
 
 class SparseResNetCls(_Backbone):
@@ -153,70 +85,6 @@ class SparseResNetCls(_Backbone):
 
     def forward(self, x: SparseTensor) -> torch.Tensor:
         return self.output_layer(self.encode(x)[-1])
-
-
-class UNetDecoder(nn.Module):
-    """Listing 4 (residual blocks) / Listing 6 (conv + BN): transposed k2 s2 upsampling and
-    skip concatenation, ending at the input resolution with a per-voxel linear classifier.
-
-    Generic over the encoder: ``deep_width`` is the width of the deepest features,
-    ``skip_widths`` the widths of the skips, coarse to fine, one decoder stage each.
-    Stage ``i`` upsamples by 2 (transposed k2 s2 conv, same width) when ``upsample[i]``
-    (default: every stage), concatenates skip ``i`` and fuses the two with two ``block``
-    modules (default head) or one 3^3 conv + BN (``linear``). Stage ``i`` outputs
-    ``skip_widths[i]`` channels, except the last, which keeps the width of the stage
-    before it (the classifier reads the finest encoder stage's width, not the input
-    layer's). So skip ``i`` must sit at half the stride of the previous output when
-    ``upsample[i]``, at the same stride otherwise (``spF.cat`` raises on a mismatch).
-
-    ResNets (:class:`SparseResNetSeg`): deepest ``x4``, skips ``x3, x2, x1, skip``.
-    Listings 4/6 concatenate the input layer's output at the last stage; at stride 1 the
-    only such features are the input layer's stride-1 ones (``skip``), so the last stage
-    uses those. With the linear input layer (no stride-2 conv) ``layer1`` already runs at
-    stride 1, so its last stage fuses ``skip`` without upsampling
-    (``upsample=[True, True, True, False]``).
-    """
-
-    def __init__(
-        self,
-        deep_width: int,
-        skip_widths: Sequence[int],
-        num_classes: int,
-        block: type[nn.Module],
-        linear: bool,
-        upsample: Sequence[bool] | None = None,
-    ) -> None:
-        super().__init__()
-        skip_widths = list(skip_widths)
-        if not skip_widths:
-            raise ValueError("UNetDecoder needs at least one skip")
-        upsample = [True] * len(skip_widths) if upsample is None else list(upsample)
-        if len(upsample) != len(skip_widths):
-            raise ValueError(f"{len(skip_widths)} skips but {len(upsample)} upsample flags")
-        self.linear = linear
-        self.skip_widths, self.upsample = skip_widths, upsample
-        out_widths = skip_widths[:-1] + [skip_widths[-2] if len(skip_widths) > 1 else deep_width]
-        self.ups, self.decoders = nn.ModuleList(), nn.ModuleList()
-        c_up = deep_width
-        for c_skip, c_out, up in zip(skip_widths, out_widths, upsample):
-            self.ups.append(spnn.Conv3d(c_up, c_up, 2, 2, transposed=True) if up else spnn.Identity())
-            c_in = c_up + c_skip
-            if linear:
-                self.decoders.append(nn.Sequential(spnn.Conv3d(c_in, c_out, 3, 1), spnn.BatchNorm(c_out)))
-            else:
-                exp = getattr(block, "expansion", 1)
-                self.decoders.append(nn.Sequential(block(c_in, c_out // exp), block(c_out, c_out // exp)))
-            c_up = c_out
-        self.classifier = nn.Linear(c_up, num_classes)
-
-    def forward(self, deep: SparseTensor, skips: Sequence[SparseTensor]) -> SparseTensor:
-        """``deep``: the deepest features; ``skips``: coarse to fine, the last at the input voxels."""
-        if len(skips) != len(self.decoders):
-            raise ValueError(f"decoder has {len(self.decoders)} stages, got {len(skips)} skips")
-        y = deep
-        for up, dec, s in zip(self.ups, self.decoders, skips):
-            y = dec(spF.cat(s, up(y)))
-        return y.replace(self.classifier(y.feats))
 
 
 class SparseResNetSeg(_Backbone):
@@ -242,16 +110,107 @@ class SparseResNetSeg(_Backbone):
         return self.output_layer(x4, [x3, x2, x1, skip])
 
 
-class LinearNet(nn.Module):
-    """Listing 1, "linear network (w/o backbone)": one 3^3 conv to 512 channels + BN, then
-    GAP -> FC -> BN. The baseline that shows what the pretrained backbone adds."""
+def build(arch: str, task: str, num_classes: int, in_channels: int, head: Head, stem_width: int | None) -> nn.Module:
+    cls = SparseResNetCls if task == "cls" else SparseResNetSeg
+    return cls(arch, num_classes, in_channels, head, stem_width=STEM_WIDTH if stem_width is None else stem_width)
 
-    def __init__(self, num_classes: int, in_channels: int = 3, width: int = 512) -> None:
-        super().__init__()
-        self.in_channels = in_channels
-        self.input_layer = nn.Sequential(spnn.Conv3d(in_channels, width, 3, 1), spnn.BatchNorm(width))
-        self.backbone = nn.ModuleDict()
-        self.output_layer = ClsHead(width, num_classes, linear=True)
 
-    def forward(self, x: SparseTensor) -> torch.Tensor:
-        return self.output_layer(self.input_layer(x))
+def guess_resnet_arch(sd: dict[str, torch.Tensor]) -> str | None:
+    """Which torchvision ResNet a state dict comes from (for error messages)."""
+    blocks = tuple(len({k.split(".")[1] for k in sd if k.startswith(f"layer{i}.")}) for i in range(1, 5))
+    bottleneck = any(k.endswith("conv3.weight") for k in sd)
+    for name, (block, depths) in RESNET_SPECS.items():
+        if depths == blocks and (block.expansion == 4) == bottleneck:
+            return name
+    return None
+
+
+# ------------------------------------------------------------------------------ 2D key layouts
+# ResNet layouts -> torchvision names. The residual stages and ``fc`` are named like
+# torchvision's in every file here; the differences are the wrapper, the stem and the
+# segmentation heads:
+#
+# - ``torchvision``: torchvision's own files, the FractalDB repository's ResNet (a copy of
+#   torchvision's, saved as ``model.module.state_dict()``; a DataParallel dump's
+#   ``module.`` prefix is stripped) and i2p's own 2D trainer (under ``state_dict``).
+# - ``timm``: timm's ``resnet50`` (what Alibaba-MIIL's ImageNet21K factory builds); its
+#   names equal torchvision's; the file nests them under ``state_dict``.
+# - ``csail_deepstem``: CSAILVision/semantic-segmentation-pytorch encoders (``Resnet`` /
+#   ``ResnetDilated`` around their own ResNet): ``encoder_epoch_*.pth`` is the encoder's
+#   state dict; a whole ``SegmentationModule`` dump has ``encoder.``/``decoder.``.
+# - ``skd_pspnet18``: structure_knowledge_distillation's ``Res_pspnet(BasicBlock,
+#   [2, 2, 2, 2])``, saved as ``student.state_dict()``: the ResNet-18 plus the PSP
+#   module (``pspmodule``), the classifier (``head``) and the auxiliary head (``dsn``).
+#   Its BN layers are InPlaceABNSync (``activation='none'``), which scales by
+#   ``|weight| + eps`` (eps 1e-5) instead of ``weight``; the mapping writes that effective
+#   scale into ``weight`` so a standard BN computes the same function.
+#
+# Both seg layouts have a deep stem, conv1 (3->64, stride 2), conv2 (64->64), conv3
+# (64->128), each with a BN, so ``layer1`` takes 128 channels and its first block has a
+# projection shortcut. It is renamed to timm's deep-stem names (``conv1.0``, ``conv1.1``
+# (BN), ``conv1.3``, ``conv1.4`` (BN), ``conv1.6``, ``bn1``); the stem is not transferred
+# to 3D (the input layer replaces it), the stages are. Their dilated ``layer3``/``layer4``
+# (stride 1, dilation 2/4 at run time) hold the same tensors as plain stride-2 stages;
+# the inflated model runs them with the normal strides.
+
+#: wrapper prefixes under which a segmentation checkpoint keeps its encoder
+_ENCODER_PREFIXES = ("encoder.", "backbone.")
+#: top-level modules of a segmentation checkpoint that are not the encoder (not loaded)
+_SEG_HEADS = {"csail_deepstem": ("decoder",), "skd_pspnet18": ("pspmodule", "head", "dsn")}
+_DEEP_STEM = {"conv1": "conv1.0", "bn1": "conv1.1", "conv2": "conv1.3", "bn2": "conv1.4", "conv3": "conv1.6", "bn3": "bn1"}
+_STAGES = ("layer1", "layer2", "layer3", "layer4")
+#: InPlaceABN's eps (the scale it applies is |weight| + eps)
+IABN_EPS = 1e-5
+RESNET_LAYOUTS = ("torchvision", "timm", "csail_deepstem", "skd_pspnet18")
+
+
+def resnet_to_torchvision(sd: dict[str, torch.Tensor], layout: str) -> dict[str, torch.Tensor]:
+    """Rename a ResNet state dict (already unwrapped by ``read_state_dict``: no
+    ``state_dict`` nesting, no ``module.`` prefix) from ``layout`` to torchvision's names.
+
+    ``torchvision``/``timm``: a (shallow) copy, names unchanged. Deep-stem segmentation
+    layouts: only the encoder is kept (decoder/head keys are dropped, nothing else), the
+    stem is renamed as described above, and for ``skd_pspnet18`` every BN weight becomes
+    ``|weight| + 1e-5``. Any other key raises ``ValueError``: nothing is dropped silently.
+    """
+    if layout not in RESNET_LAYOUTS:
+        raise ValueError(f"unknown ResNet layout {layout!r}; known: {RESNET_LAYOUTS}")
+    if layout in ("torchvision", "timm"):
+        return dict(sd)
+    for prefix in _ENCODER_PREFIXES:
+        if any(k.startswith(prefix) for k in sd):
+            sd = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+            break
+    if not all(f"{k}.weight" in sd for k in ("conv1", "conv2", "conv3")):
+        raise ValueError("no deep stem (conv1/conv2/conv3 weights): not a deep-stem segmentation encoder")
+    out, bad = {}, []
+    for key, t in sd.items():
+        top, _, rest = key.partition(".")
+        if top in _SEG_HEADS[layout]:
+            continue  # decoder / segmentation head: only the encoder is loaded
+        if top in _DEEP_STEM and rest:
+            new = f"{_DEEP_STEM[top]}.{rest}"
+        elif top in _STAGES:
+            new = key
+        else:
+            bad.append(key)
+            continue
+        if layout == "skd_pspnet18" and key.endswith(".weight") and t.dim() == 1:  # InPlaceABN scale
+            t = t.abs() + IABN_EPS
+        out[new] = t
+    if bad:
+        raise ValueError(f"{len(bad)} keys are neither encoder nor a known {layout} head, e.g. {bad[:5]}")
+    return out
+
+
+FAMILY = ModelFamily(
+    name="resnet",
+    title="ResNet",
+    archs=tuple(RESNET_SPECS),
+    build=build,
+    layouts={layout: (lambda sd, arch, layout=layout: resnet_to_torchvision(sd, layout)) for layout in RESNET_LAYOUTS},
+    first_transferred="layer1.0.conv1.weight",
+    first_layer="conv1.weight",
+    default_stem_width=STEM_WIDTH,
+    guess_arch=guess_resnet_arch,
+)
