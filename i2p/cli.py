@@ -5,6 +5,8 @@ import argparse
 import sys
 
 from .data.cli import add_data_commands
+from .finetune import FinetuneScope
+from .pretrain2d import RECIPES_2D
 
 __all__ = ["main"]
 
@@ -41,7 +43,8 @@ def _quickstart(a: argparse.Namespace) -> int:
 def _pretrain2d(a: argparse.Namespace) -> int:
     from .pretrain2d import pretrain_and_save
 
-    kw = dict(size=a.size, epochs=a.epochs, minutes=a.minutes, seed=a.seed, device=a.device, lr=a.lr)
+    kw = dict(size=a.size, epochs=a.epochs, minutes=a.minutes, seed=a.seed, device=a.device, lr=a.lr,
+              recipe=a.recipe, batch_size=a.batch_size)
     if a.dataset == "fractaldb":
         kw.update(categories=a.categories, instances=a.instances)
     if a.dataset == "imagefolder":
@@ -69,11 +72,13 @@ def _figures(a: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="i2p", description="Image2Point study kit")
+
     sub = p.add_subparsers(dest="cmd", required=True)
     q = sub.add_parser("quickstart", help="inflate an ImageNet 2D ConvNet and finetune it on SynthModelNet")
     q.add_argument("--minutes", type=float, default=2.0, help="3D finetuning budget")
     q.add_argument("--minutes-2d", type=float, default=2.0, help="2D fallback pretraining budget (first run only; cached)")
-    q.add_argument("--scope", default="io_bn", choices=["io", "io_stats", "io_bn", "whole", "learn_t"])
+    q.add_argument("--scope", default="io_bn", choices=[s.value for s in FinetuneScope],
+                   help="; ".join(f"{s.value}: {s.label}" for s in FinetuneScope))
     q.add_argument("--out", default="runs/quickstart")
     q.add_argument("--device", default="auto")
     q.add_argument("--seed", type=int, default=777)
@@ -90,9 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--categories", type=int, default=100, help="fractaldb: number of categories (paper: 1000 or 10000)")
     t.add_argument("--instances", type=int, default=100, help="fractaldb: images per category (paper: 1000)")
     t.add_argument("--size", type=int, default=32, help="image side in pixels")
-    t.add_argument("--epochs", type=int, default=10)
+    t.add_argument("--recipe", default="teaching", choices=sorted(RECIPES_2D),
+                   help="teaching: SGD 0.02, cosine, 10 epochs (minutes on a CPU); paper: the paper's Tiny-ImageNet "
+                   "recipe (PyTorch ImageNet example: SGD 0.1, x0.1 every 30 epochs, 90 epochs, batch 256, "
+                   "random-resized crop + flip)")
+    t.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
+    t.add_argument("--batch-size", type=int, default=None, help="default: the recipe's")
     t.add_argument("--minutes", type=float, default=None, help="stop after this budget")
-    t.add_argument("--lr", type=float, default=0.02)
+    t.add_argument("--lr", type=float, default=None, help="default: the recipe's")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="cpu")
     t.add_argument("--name", default=None, help="checkpoint label (default: the dataset), e.g. tinyimagenet")
@@ -104,8 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--transform", default="default", help="default, T1, T2 or T3")
     f.add_argument("--dpi", type=int, default=90)
     f.set_defaults(func=_figures)
+    p.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     a = p.parse_args(argv)
-    return a.func(a)
+    try:
+        return a.func(a)
+    except (ValueError, TypeError, FileNotFoundError) as e:  # user errors: one line, no traceback
+        if a.debug:
+            raise
+        print(f"[i2p] error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

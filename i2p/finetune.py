@@ -179,6 +179,7 @@ def prepare_model(
     t_init: str = "default",
     head: str = "default",
     rescale: bool = False,
+    num_classes: int | None = None,
 ) -> nn.Module:
     """A model ready to train for one experiment: built for ``dataset`` (a name, alias or
     ``DatasetSpec``: classes, input channels and task come from it), 2D weights of
@@ -194,7 +195,9 @@ def prepare_model(
 
     ``copy_axis``: ``"up"`` (the data set's up axis: the 2D filter sees a top-down view),
     ``"x"``/``"y"``/``"z"``, or ``"authors"`` (the authors' exact layout, for paper-scale
-    reproduction). The result carries ``model.setup`` (:class:`ModelSetup`) and
+    reproduction). ``num_classes``: when the data used has fewer classes than the data
+    set (a stand-in profile with a subset, e.g. SynthModelNet's 10 teaching classes; pass
+    ``len(train_set.classes)``). The result carries ``model.setup`` (:class:`ModelSetup`) and
     ``model.load_report``.
     """
     from .data.registry import get as get_dataset
@@ -202,6 +205,7 @@ def prepare_model(
 
     spec = get_dataset(dataset)
     scope = parse_scope(scope)
+    num_classes = spec.num_classes if num_classes is None else num_classes
     if copy_axis not in COPY_AXIS_CHOICES:
         raise ValueError(f"unknown copy axis {copy_axis!r}; valid: {', '.join(COPY_AXIS_CHOICES)}")
     if t_init not in ("default", "random"):
@@ -217,18 +221,18 @@ def prepare_model(
         if source is not None:
             raise ValueError(f"scope scratch means no 2D weights, but source {_source_label(source)!r} was given; "
                              "drop the source, or use scope whole to finetune from it")
-        net = create_model(model, spec.num_classes, spec.task, spec.in_channels, head)
+        net = create_model(model, num_classes, spec.task, spec.in_channels, head)
     else:
         if source is None:
             raise ValueError(f"scope {scope.value} ({scope.label}) finetunes 2D weights: give a source "
                              "(see `python -m i2p info`), or use scope scratch")
         load = {"learnable": learnable, "transform_init": "random" if t_init == "random" else transform} if learn_t else {}
-        net = create_model(model, spec.num_classes, spec.task, spec.in_channels, head, pretrained=source,
+        net = create_model(model, num_classes, spec.task, spec.in_channels, head, pretrained=source,
                            transform=transform, axis=axis, rescale=rescale, **load)
     apply_scope(net, scope)
     net.setup = ModelSetup(
         dataset=spec.name, model=model, source=_source_label(source), scope=scope.value, transform=transform,
         copy_axis=copy_axis, axis=axis, axis_meaning=spec.describe_copy_axis(axis), learnable=learnable,
-        t_init=t_init, head=head, task=spec.task, num_classes=spec.num_classes, in_channels=spec.in_channels,
+        t_init=t_init, head=head, task=spec.task, num_classes=num_classes, in_channels=spec.in_channels,
     )
     return net

@@ -15,22 +15,23 @@ from pathlib import Path
 
 import torch
 
-from .data import modelnet
-from .data.transforms import modelnet_train_transform
-from .finetune import FinetuneScope, apply_scope
-from .models import count_parameters, create_model
+from .data.registry import get as get_dataset
+from .finetune import FinetuneScope, parse_scope, prepare_model
+from .models import count_parameters
 from .pretrain2d import shapes2d_resnet
 from .train import TrainConfig, evaluate, fit, seed_everything
-from .weights import WeightsUnavailable, load_weights
+from .weights import WeightsUnavailable, find_weights
 
 __all__ = ["run_quickstart"]
 
 
-def _source_weights(minutes_2d: float, progress: bool) -> tuple[str, dict, str]:
-    """(architecture, state dict, description) of the best 2D source on this machine."""
+def _source_weights(minutes_2d: float, progress: bool) -> tuple[str, str | dict, str]:
+    """(architecture, source for ``prepare_model``, description) of the best 2D source on
+    this machine."""
     for name, arch in (("resnet18.imagenet1k", "resnet18"), ("efficientnet_lite0.imagenet1k", "efficientnet_lite0")):
         try:
-            return arch, load_weights(name), name
+            find_weights(name)
+            return arch, name, name
         except WeightsUnavailable as e:
             print(f"[i2p] {e}")
     print("[i2p] Falling back to a ResNet-18 pretrained on procedural 2D shapes.")
@@ -48,16 +49,21 @@ def run_quickstart(
 ) -> dict:
     """Run the quickstart and return (and save) a summary of what happened."""
     seed_everything(seed)
-    arch, weights, source = _source_weights(minutes_2d, progress)
-    train_set = modelnet.load_synthetic("train", "teaching", transform=modelnet_train_transform(), progress=progress)
-    test_set = modelnet.load_synthetic("test", "teaching", progress=progress)
-    learnable = "nonshared" if FinetuneScope(scope) is FinetuneScope.LEARN_T else None
-    model = create_model(arch, len(train_set.classes), pretrained=weights, learnable=learnable)
-    print(f"[i2p] {arch} from {source} -> SynthModelNet/teaching ({len(train_set)} train, "
+    scope = parse_scope(scope)
+    spec = get_dataset("modelnet40")
+    if scope is FinetuneScope.SCRATCH:
+        arch, weights, source = "resnet18", None, "none (from scratch)"
+    else:
+        arch, weights, source = _source_weights(minutes_2d, progress)
+    train_set = spec.load("train", "teaching", progress=progress)  # the paper's ModelNet augmentation
+    test_set = spec.load(spec.eval_split, "teaching", progress=progress)
+    options = spec.resolve_options("teaching")
+    model = prepare_model(spec, arch, weights, scope, num_classes=len(train_set.classes))
+    print(f"[i2p] {arch} from {source} -> {spec.stand_in}/teaching ({len(train_set)} train, "
           f"{len(test_set)} test shapes, {len(train_set.classes)} classes)")
-    apply_scope(model, FinetuneScope(scope))
-    print(f"[i2p] {model.load_report}")
-    print(f"[i2p] scope {FinetuneScope(scope).label}: {count_parameters(model, True):,} of "
+    if model.load_report is not None:
+        print(f"[i2p] {model.load_report}; {model.setup.axis_meaning}")
+    print(f"[i2p] scope {scope.label}: {count_parameters(model, True):,} of "
           f"{count_parameters(model):,} parameters train")
     cfg = TrainConfig(epochs=30, batch_size=16, lr=0.05, voxel_size=0.05, seed=seed, device=device,
                       max_minutes=minutes, progress=progress, checkpoint_dir=str(Path(out_dir) / "ckpt"),
@@ -66,7 +72,9 @@ def run_quickstart(
     result = evaluate(model, test_set, cfg)
     summary = {
         "weights": source,
-        "scope": FinetuneScope(scope).label,
+        "scope": scope.label,
+        "setup": {**model.setup.as_dict(), "source": source},
+        "data": {"dataset": spec.name, "profile": "teaching", "classes": options["classes"]},
         "epochs_run": len(history.epochs),
         "train_loss_first": history.epochs[0]["train_loss"],
         "train_loss_last": history.last["train_loss"],

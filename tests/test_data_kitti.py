@@ -1,20 +1,24 @@
-"""SemanticKITTI tables, the official-format reader and the SynthKITTI generator."""
+"""SemanticKITTI: label tables, the official-format reader and check, and the SynthKITTI generator."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from fixtures_kitti import write_real, write_scan
 from i2p.data import kitti as K
 from i2p.data.collate import collate_clouds
+from i2p.data.kitti import SPEC
+from i2p.data.transforms import Compose
 
 TINY = {"sequences": [0, 8], "sweeps": 1, "azimuths": 256}
 ROAD, CAR = K.CLASSES.index("road"), K.CLASSES.index("car")
 
 
-# ------------------------------------------------------------------ tables
+# ------------------------------------------------------------------ tables and spec
 
 def test_learning_map_spot_checks():
     raw = np.array([10, 252, 60, 40, 0, 1, 52, 99, 13, 258, 81, 254])
@@ -28,6 +32,7 @@ def test_learning_map_spot_checks():
         assert K.LEARNING_MAP[raw_id] == learn
     # every moving-* class folds onto a static class with the same train id
     assert all(K.LEARNING_MAP[r] > 0 for r in range(252, 260))
+    assert K.class_colors().shape == (19, 3)
 
 
 def test_map_labels_rejects_unknown_ids():
@@ -39,38 +44,69 @@ def test_map_labels_rejects_unknown_ids():
         K.map_labels(np.array([70000]))
 
 
+def test_spec_description():
+    assert SPEC.name == "semantickitti" and "kitti" in SPEC.aliases
+    assert SPEC.task == "seg" and SPEC.classes == K.CLASSES and SPEC.num_classes == 19
+    assert SPEC.in_channels == 4 and SPEC.channels[3] == "intensity"
+    assert SPEC.ignore_index == K.IGNORE_INDEX == -100
+    assert set(SPEC.splits) == {"train", "val"} and SPEC.eval_split == "val"
+    assert SPEC.up_axis == "z" and set(SPEC.axes) == {"x", "y", "z"}
+    assert all(p.keys() == SPEC.profiles["teaching"].keys() for p in SPEC.profiles.values())
+    assert isinstance(SPEC.train_transform(), Compose) and SPEC.eval_transform() is None
+
+
+def test_bad_options_profiles_and_splits_name_the_valid_ones(tmp_path):
+    with pytest.raises(ValueError, match=r"unknown SynthKITTI option.*'beams'.*valid options: azimuths, max_range"):
+        SPEC.make(options={"beams": 32}, root=tmp_path)
+    with pytest.raises(ValueError, match=r"unknown SynthKITTI profile 'tiny'; choose one of teaching, full"):
+        SPEC.load("train", "tiny", root=tmp_path)
+    with pytest.raises(ValueError, match=r"no split 'test'; it has train, val"):
+        SPEC.load("test", options=TINY, root=tmp_path)
+    with pytest.raises(ValueError, match=r"no split 'test'; it has train, val"):
+        SPEC.load_real(tmp_path, "test")
+    for bad, match in [({"sequences": [11]}, r"ids from 0..10.*got \[11\]"), ({"sequences": [3, 3]}, "distinct"),
+                       ({"sequences": []}, "non-empty"), ({"sweeps": 0}, "sweeps must be an integer >= 1"),
+                       ({"azimuths": 2.5}, "azimuths"), ({"sweep_dt": 0}, "sweep_dt"),
+                       ({"min_range": 90.0}, "min_range < max_range")]:
+        with pytest.raises(ValueError, match=match):
+            SPEC.resolve_options("teaching", bad)
+    assert not any(tmp_path.iterdir())  # nothing was generated
+
+
 # ------------------------------------------------------------------ SynthKITTI
 
 @pytest.fixture(scope="module")
 def tiny_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("kitti")
-    K.make_synthetic("tiny", root, seed=0, progress=False, params=TINY)
+    SPEC.make(options=TINY, root=root, progress=False)
     return root
 
 
 def test_determinism_per_seed():
-    p = K._profile_params("tiny", 0, {"sequences": [3], "sweeps": 2, "azimuths": 128})
-    a, b = K.synth_sweeps(3, p, seed=0), K.synth_sweeps(3, p, seed=0)
-    c = K.synth_sweeps(3, p, seed=1)
-    assert len(a) == 2
+    opts = SPEC.resolve_options("teaching", {"sequences": [3], "sweeps": 2, "azimuths": 128})
+    a, b = K.synth_sweeps(3, opts, seed=0), K.synth_sweeps(3, opts, seed=0)
+    c = K.synth_sweeps(3, opts, seed=1)
+    assert len(a) == 2 and [s["name"] for s in a] == ["seq_03/000000", "seq_03/000001"]
     for x, y in zip(a, b):
         for k in ("points", "feats", "label", "raw"):
             np.testing.assert_array_equal(x[k], y[k])
+        np.testing.assert_array_equal(x["label"], K.map_labels(x["raw"]))
     assert not all(len(x["points"]) == len(z["points"]) and np.array_equal(x["points"], z["points"]) for x, z in zip(a, c))
     # the car drives on: the second sweep is not the first
     assert len(a[0]["points"]) != len(a[1]["points"]) or not np.array_equal(a[0]["points"], a[1]["points"])
 
 
 def test_stored_sweeps_match_generator(tiny_root):
-    ds = K.load_synthetic("val", "tiny", tiny_root, params=TINY, progress=False)
-    fresh = K.synth_sweeps(8, K._profile_params("tiny", 0, TINY), seed=0)
+    ds = SPEC.load("val", options=TINY, root=tiny_root, progress=False)
+    fresh = K.synth_sweeps(8, SPEC.resolve_options("teaching", TINY), seed=0)
     assert len(ds) == 1 and ds[0]["name"] == "seq_08/000000"
     np.testing.assert_array_equal(ds[0]["points"].numpy(), fresh[0]["points"])
     np.testing.assert_array_equal(ds[0]["label"].numpy(), fresh[0]["label"])
+    assert "raw" not in ds[0]
 
 
 def test_sample_format_and_rings(tiny_root):
-    ds = K.load_synthetic("train", "tiny", tiny_root, params=TINY, progress=False)
+    ds = SPEC.load("train", options=TINY, root=tiny_root, transform=None, progress=False)
     assert ds.classes == list(K.CLASSES) and len(ds) == 1
     s = ds[0]
     p, f, y = s["points"], s["feats"], s["label"]
@@ -96,137 +132,187 @@ def test_sample_format_and_rings(tiny_root):
     assert np.linalg.norm(pn, axis=1).max() < 80.5
 
 
+def test_damaged_cache_is_detected_and_regenerated(tmp_path):
+    options = {"sequences": [8], "sweeps": 1, "azimuths": 128}
+    folder = SPEC.make(options=options, root=tmp_path, progress=False)
+    good = (folder / "seq_08.npz").read_bytes()
+    with open(folder / "seq_08.npz", "r+b") as fh:  # truncated in place, DONE marker intact
+        fh.truncate(len(good) // 2)
+    with pytest.warns(UserWarning, match="damaged"):
+        ds = SPEC.load("val", options=options, root=tmp_path, progress=False)
+    assert len(ds[0]["points"]) > 1000
+    assert (folder / "seq_08.npz").read_bytes() == good
+
+
 def test_half_written_cache_is_regenerated(tmp_path):
-    params = {"sequences": [8], "sweeps": 1, "azimuths": 128}
-    folder = K.make_synthetic("tiny", tmp_path, progress=False, params=params)
+    options = {"sequences": [8], "sweeps": 1, "azimuths": 128}
+    folder = SPEC.make(options=options, root=tmp_path, progress=False)
     good = (folder / "seq_08.npz").read_bytes()
     (folder / "DONE").unlink()  # as if the build had been interrupted
     (folder / "seq_08.npz").write_bytes(good[: len(good) // 3])
-    again = K.make_synthetic("tiny", tmp_path, progress=False, params=params)
+    again = SPEC.make(options=options, root=tmp_path, progress=False)
     assert again == folder and (again / "DONE").is_file()
     assert (again / "seq_08.npz").read_bytes() == good
-    assert len(K.load_synthetic("val", "tiny", tmp_path, params=params)[0]["points"]) > 1000
-    with pytest.raises(ValueError, match="no train sequences"):
-        K.load_synthetic("train", "tiny", tmp_path, params=params)
+    assert len(SPEC.load("val", options=options, root=tmp_path)[0]["points"]) > 1000
+    with pytest.raises(ValueError, match="no 'train' data"):
+        SPEC.load("train", options=options, root=tmp_path)
 
 
-def test_transform_and_collate(tiny_root):
+def test_default_transform_and_collate(tiny_root):
     torch.manual_seed(0)
-    ds = K.load_synthetic("train", "tiny", tiny_root, transform=K.train_transform(), params=TINY, progress=False)
+    ds = SPEC.load("train", options=TINY, root=tiny_root, progress=False)  # default: the train augmentation
     s = ds[0]
     assert torch.equal(s["feats"][:, :3], s["points"])
     assert not torch.equal(s["points"], ds.samples[0]["points"])
     b = collate_clouds([s], voxel_size=0.05)
     assert b.x.feats.shape[1] == 4 and b.labels.shape == (len(s["points"]),)
     assert (b.labels == K.IGNORE_INDEX).sum() == (s["label"] == K.IGNORE_INDEX).sum()
+    val = SPEC.load("val", options=TINY, root=tiny_root, progress=False)  # default: raw sweeps
+    assert val[0]["points"] is val.samples[0]["points"]
 
 
-def test_gallery(tiny_root):
+def test_gallery(tiny_root, tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    fig = K.gallery(sweeps=1, profile="tiny", root=tiny_root, params=TINY)
-    assert len(fig.axes) == 4
     import matplotlib.pyplot as plt
 
+    ds = SPEC.load("train", options=TINY, root=tiny_root, transform=None, progress=False)
+    fig = SPEC.gallery(dataset=ds, samples=1)
+    assert len(fig.axes) == 4
+    plt.close(fig)
+    fig = SPEC.gallery(dataset=SPEC.load_real(write_real(tmp_path), "val"), samples=2)  # real data draws too
+    assert len(fig.axes) == 8
     plt.close(fig)
 
 
 # ------------------------------------------------------------------ real format
 
-def _write_scan(root: Path, seq: str, stem: str, n: int, rng, sem=None, inst=None) -> tuple[Path, Path, np.ndarray, np.ndarray]:
-    vel, lab = root / "sequences" / seq / "velodyne", root / "sequences" / seq / "labels"
-    vel.mkdir(parents=True, exist_ok=True)
-    lab.mkdir(parents=True, exist_ok=True)
-    scan = rng.normal(0, 10, (n, 4)).astype(np.float32)
-    scan[:, 3] = rng.random(n)
-    if sem is None:
-        sem = rng.choice(list(K.LEARNING_MAP), n).astype(np.uint32)
-    inst = rng.integers(0, 500, n).astype(np.uint32) if inst is None else inst
-    b, lp = vel / f"{stem}.bin", lab / f"{stem}.label"
-    scan.tofile(b)
-    ((inst << 16) | sem).astype(np.uint32).tofile(lp)
-    return b, lp, scan, sem
-
-
 @pytest.fixture
-def real_root(tmp_path):
-    rng = np.random.default_rng(0)
-    files = [_write_scan(tmp_path, "00", f"{i:06d}", 100 + 7 * i, rng) for i in range(3)]
-    files.append(_write_scan(tmp_path, "08", "000000", 50, rng))
-    return tmp_path, files
+def real_root(tmp_path) -> Path:
+    return write_real(tmp_path)
+
+
+def _scan(root: Path, seq: int, stem: str) -> tuple[Path, Path]:
+    d = root / "sequences" / f"{seq:02d}"
+    return d / "velodyne" / f"{stem}.bin", d / "labels" / f"{stem}.label"
+
+
+def test_fixture_is_a_valid_copy(real_root):
+    assert SPEC.check(real_root) == [] and SPEC.check(real_root, deep=True) == []
+    train, val = SPEC.load_real(real_root, "train", transform=None), SPEC.load_real(real_root, "val")
+    assert len(train) == 12 and len(val) == 2 and val.classes == list(K.CLASSES)
+    assert [s["name"] for s in val] == ["seq_08/000000", "seq_08/000001"]
+    assert len({int(c) for s in train for c in s["label"] if c >= 0}) >= 2
+    assert isinstance(SPEC.load_real(real_root, "train").transform, Compose)  # default train augmentation
 
 
 def test_real_format_roundtrip(real_root):
-    root, files = real_root
-    b, lp, scan, sem = files[1]
+    b, lp, scan, sem = write_scan(real_root, 0, "000003", 57, np.random.default_rng(5))
     np.testing.assert_array_equal(K.read_scan(b), scan)
     np.testing.assert_array_equal(K.read_labels(lp, len(scan)), sem.astype(np.int64))  # instance bits stripped
-    ds = K.load_real(root, [0])
-    assert len(ds) == 3 and ds.classes == list(K.CLASSES)
-    s = ds[1]
-    assert s["name"] == "seq_00/000001"
+    ds = SPEC.load_real(real_root, "train", transform=None)
+    s = ds[3]
+    assert s["name"] == "seq_00/000003"
     np.testing.assert_array_equal(s["feats"].numpy(), scan)
     np.testing.assert_array_equal(s["points"].numpy(), scan[:, :3])
     np.testing.assert_array_equal(s["label"].numpy(), K.map_labels(sem))
-    assert len(K.load_real(root / "sequences", ["08"])) == 1  # root may be the sequences folder
-    assert len(K.load_real(root, [0, 8], max_scans=2)) == 3
-    assert len(ds.subset([0, 2])) == 2
-    collate_clouds([ds[0], ds[2]], 0.5)
+    assert len(SPEC.load_real(real_root / "sequences", "val")) == 2  # root may be the sequences folder
+    os.rename(real_root, real_root.parent / "dataset")
+    assert len(SPEC.load_real(real_root.parent, "val")) == 2  # or the folder holding dataset/sequences
+    train = SPEC.load_real(real_root.parent, "train", max_scans=2)  # evenly spaced subset per sequence
+    assert len(train) == 11 and [s["name"] for s in train][:2] == ["seq_00/000000", "seq_00/000003"]
+    assert len(train.subset([0, 2])) == 2
+    with pytest.raises(TypeError, match="per point"):
+        train.labels()
+    collate_clouds([train[0], train[2]], 0.5)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        SPEC.load_real(real_root.parent / "nowhere", "val")
 
 
 def test_real_truncated_bin_names_the_file(real_root):
-    root, files = real_root
-    b = files[0][0]
+    b, _ = _scan(real_root, 0, "000000")
     b.write_bytes(b.read_bytes()[:-6])
     with pytest.raises(ValueError, match=r"000000\.bin.*multiple of 16"):
         K.read_scan(b)
     with pytest.raises(ValueError, match=r"000000\.bin"):
-        K.load_real(root, [0])
+        SPEC.load_real(real_root, "train")
 
 
 def test_real_label_length_mismatch_names_both_files(real_root):
-    root, files = real_root
-    b, lp, scan, _ = files[2]
+    b, lp = _scan(real_root, 0, "000002")
     lp.write_bytes(lp.read_bytes()[:-8])
-    n = len(scan)
-    with pytest.raises(ValueError, match=rf"000002\.label has {n - 2} labels but .*000002\.bin has {n} points"):
-        K.load_real(root, [0])
-    with pytest.raises(ValueError, match=rf"000002\.label has {n - 2} labels but .*000002\.bin has {n} points"):
+    n = b.stat().st_size // 16
+    msg = rf"000002\.label has {n - 2} labels but .*000002\.bin has {n} points"
+    with pytest.raises(ValueError, match=msg):
+        SPEC.load_real(real_root, "train")
+    with pytest.raises(ValueError, match=msg):
         K.read_labels(lp, n, b)
 
 
+def test_real_missing_folders_and_labels(real_root):
+    b, lp = _scan(real_root, 8, "000001")
+    lp.unlink()
+    with pytest.raises(FileNotFoundError, match=r"000001\.label missing for scan"):
+        SPEC.load_real(real_root, "val")
+    (real_root / "sequences" / "08" / "labels").rename(real_root / "sequences" / "08" / "lab")
+    with pytest.raises(FileNotFoundError, match="labels exist for sequences 00-10 only"):
+        SPEC.load_real(real_root, "val")
+    (real_root / "sequences" / "03" / "velodyne").rename(real_root / "sequences" / "03" / "velo")
+    with pytest.raises(FileNotFoundError, match=r"03.velodyne not found"):
+        SPEC.load_real(real_root, "train")
+
+
 def test_real_bad_contents(real_root):
-    root, files = real_root
-    rng = np.random.default_rng(1)
     sem = np.full(20, 40, np.uint32)
     sem[3] = 77
-    _write_scan(root, "01", "000000", 20, rng, sem=sem)
-    with pytest.raises(ValueError, match=r"000000\.label.*77"):
-        K.load_real(root, [1])[0]
-    b, _, scan, _ = files[0]
+    write_scan(real_root, 1, "000000", 20, np.random.default_rng(1), sem=sem)
+    ds = SPEC.load_real(real_root, "train", transform=None)
+    with pytest.raises(ValueError, match=r"01.labels.000000\.label.*77"):
+        ds[3]
+    b, _ = _scan(real_root, 0, "000000")
+    scan = K.read_scan(b)
     scan[5, 1] = np.nan
     scan.tofile(b)
     with pytest.raises(ValueError, match=r"000000\.bin: 1 points have NaN"):
-        K.load_real(root, [0])[0]
+        ds[0]
 
 
 def test_check_real(real_root, tmp_path_factory):
-    root, files = real_root
-    assert K.check_real(root, [0, 8]) == []
-    assert K.check_real(root, [0, 8], deep=True) == []
-    missing = K.check_real(root)  # 00-10 expected
-    assert sum("folder" in m and "missing" in m for m in missing) == 9
-    assert K.check_real(tmp_path_factory.mktemp("empty"))[0].endswith("(expected <root>/sequences/NN/velodyne, labels)")
-    files[0][1].unlink()  # a scan without labels
-    b2 = files[1][0]
-    b2.write_bytes(b2.read_bytes()[:-4])  # truncated scan
-    lp3 = files[2][1]
-    lp3.write_bytes(lp3.read_bytes() + b"\0" * 8)  # two labels too many
-    (root / "sequences" / "08" / "velodyne").rename(root / "sequences" / "08" / "velo")
-    probs = "\n".join(K.check_real(root, [0, 8]))
+    assert SPEC.check(tmp_path_factory.mktemp("empty"))[0].endswith("(expected <root>/sequences/NN/velodyne, labels)")
+    assert SPEC.check(real_root / "nowhere") == [f"{real_root / 'nowhere'} does not exist"]
+    import shutil
+
+    shutil.rmtree(real_root / "sequences" / "05")
+    _scan(real_root, 0, "000000")[1].unlink()  # a scan without labels
+    b1, _ = _scan(real_root, 0, "000001")
+    b1.write_bytes(b1.read_bytes()[:-4])  # truncated scan
+    b2, lp2 = _scan(real_root, 0, "000002")
+    lp2.write_bytes(lp2.read_bytes() + b"\0" * 8)  # two labels too many
+    (real_root / "sequences" / "08" / "velodyne").rename(real_root / "sequences" / "08" / "velo")
+    probs = "\n".join(SPEC.check(real_root))
+    assert "sequence 05: folder" in probs and "missing" in probs
     assert "3 scans but 2 label files" in probs
     assert "000000.bin has no label file" in probs
     assert "000001.bin: truncated" in probs
-    assert f"000002.label has {len(files[2][2]) + 2} labels" in probs
+    assert f"000002.label has {b2.stat().st_size // 16 + 2} labels" in probs
     assert "sequence 08" in probs and "velodyne missing" in probs
+
+
+def test_deep_check_reads_contents(real_root):
+    assert SPEC.check(real_root, deep=True) == []
+    sem = np.full(25, 40, np.uint32)
+    sem[[2, 9]] = [77, 300]
+    write_scan(real_root, 4, "000000", 25, np.random.default_rng(2), sem=sem)  # ids not in the learning map
+    b, _ = _scan(real_root, 6, "000000")
+    scan = K.read_scan(b)
+    scan[0, 2] = np.inf
+    scan.tofile(b)
+    _scan(real_root, 9, "000000")[1].unlink()  # a scan whose .label is missing
+    assert SPEC.check(real_root) != []  # the missing label shows without deep too
+    probs = SPEC.check(real_root, deep=True)
+    text = "\n".join(probs)
+    assert "04/labels/000000.label: raw label ids not in the SemanticKITTI learning map: 77, 300" in text
+    assert "06/velodyne/000000.bin: 1 points have NaN/inf" in text
+    assert "sequence 09: scan" in text and "000000.bin has no label file" in text
+    assert len(SPEC.check(real_root)) == len(probs) - 2  # contents are only read when deep

@@ -303,11 +303,71 @@ def test_confusion_label_out_of_range_raises(bad):
 def test_lr_schedules():
     f = train_mod._lr_factor
     cos = replace(CFG, schedule="cosine")
-    assert f(cos, 0.0) == pytest.approx(1.0) and f(cos, 0.5) == pytest.approx(0.5) and f(cos, 1.0) == pytest.approx(0.0)
-    assert f(replace(CFG, schedule="constant"), 0.7) == 1.0
-    assert f(replace(CFG, schedule="poly"), 1.0) == pytest.approx(0.0)
-    warm = replace(CFG, schedule="warmup_cosine", epochs=10, warmup_epochs=1.0)
-    assert f(warm, 0.05) == pytest.approx(0.5, abs=1e-6) and f(warm, 0.1) == pytest.approx(1.0)
+    assert f(cos, 0, 100) == pytest.approx(1.0) and f(cos, 50, 100) == pytest.approx(0.5) and f(cos, 100, 100) == pytest.approx(0.0)
+    assert f(replace(CFG, schedule="constant"), 70, 100) == 1.0
+    assert f(replace(CFG, schedule="poly"), 100, 100) == pytest.approx(0.0)
+    # warm-up counted in optimiser steps (the authors' SemanticKITTI schedule), then cosine
+    warm = replace(CFG, schedule="warmup_cosine", warmup_iters=10)
+    assert [f(warm, i, 110) for i in (0, 4, 9)] == pytest.approx([0.1, 0.5, 1.0])
+    assert f(warm, 10, 110) == pytest.approx(1.0) and f(warm, 60, 110) == pytest.approx(0.5)
+    assert f(replace(warm, warmup_iters=0), 0, 110) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"schedule": "cosin"}, "unknown schedule 'cosin'; choose one of cosine, poly"),
+    ({"lr": float("nan")}, "lr must be a finite number >= 0"),
+    ({"lr": -0.1}, "lr must be"),
+    ({"voxel_size": 0.0}, "voxel_size must be a finite number > 0"),
+    ({"epochs": 0}, "epochs must be an int >= 1"),
+    ({"seg_loss": "pixel"}, "seg_loss must be one of point, voxel"),
+    ({"voxel_size": "0.05"}, "voxel_size must be a finite number"),
+    ({"nesterov": True, "momentum": 0.0}, "nesterov needs momentum"),
+])
+def test_config_rejects_values_that_would_mean_something_else(bad, match):
+    with pytest.raises(ValueError, match=match):
+        replace(CFG, **bad)
+
+
+def test_nesterov_reaches_the_optimiser(monkeypatch):
+    seen = {}
+    real = torch.optim.SGD
+
+    def spy(params, **kw):
+        seen.update(kw)
+        return real(params, **kw)
+
+    monkeypatch.setattr(torch.optim, "SGD", spy)
+    data = PrimitiveShapes(num_per_class=1, num_points=64, seed=0)
+    fit(create_model("resnet18", NUM_CLASSES), data, replace(CFG, epochs=1, batch_size=6, nesterov=True, progress=False))
+    assert seen["nesterov"] is True and seen["momentum"] == CFG.momentum
+
+
+def test_voxel_labels_take_each_voxels_first_point():
+    # points 0, 2, 3 fall in voxel 1; points 1, 4 in voxel 0; voxel 2 holds point 5
+    p2v = torch.tensor([1, 0, 1, 1, 0, 2])
+    labels = torch.tensor([7, 3, 5, 5, 4, 9])
+    assert train_mod.voxel_labels(labels, p2v, 3).tolist() == [3, 7, 9]
+
+
+def test_per_voxel_and_per_point_losses_differ_only_by_weighting():
+    """Same logits: the per-point loss weighs each voxel by its points, the per-voxel one
+    counts each voxel once with its first point's label."""
+    from i2p.data.collate import collate_clouds
+    from i2p.sparse import SparseTensor
+
+    pts = torch.tensor([[0.01, 0, 0], [0.02, 0, 0], [0.03, 0, 0], [0.5, 0, 0]])
+    batch = collate_clouds([{"points": pts, "label": torch.tensor([1, 0, 1, 2])}], voxel_size=0.1)
+    logits = torch.randn(batch.x.num_voxels, 3, generator=torch.Generator().manual_seed(0))
+    out = SparseTensor(logits, batch.x.coords, batch.x.stride)
+    seg = replace(CFG, task="seg")
+    lp, _ = train_mod._loss(out, batch, seg)
+    lv, _ = train_mod._loss(out, batch, replace(seg, seg_loss="voxel"))
+    ce = torch.nn.functional.cross_entropy
+    p2v = batch.point_to_voxel
+    assert lp.item() == pytest.approx(ce(logits[p2v], batch.labels).item())
+    target = train_mod.voxel_labels(batch.labels, p2v, logits.shape[0])
+    assert target.tolist() == [1, 2] or target.tolist() == [2, 1]
+    assert lv.item() == pytest.approx(ce(logits, target).item()) and lv.item() != pytest.approx(lp.item())
 
 
 # -- end to end -------------------------------------------------------------------------------

@@ -1,24 +1,37 @@
-"""``i2p data make|check|gallery``: generate the embedded data sets, validate real ones,
-and export a gallery figure."""
+"""``i2p data list|make|check|gallery``, driven by the data set registry: every data set
+is addressed by its name or an alias (``modelnet40``/``modelnet``, ``s3dis``,
+``semantickitti``/``kitti``)."""
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
+
+from . import registry
 
 __all__ = ["add_data_commands"]
 
-DATASETS = {"modelnet": "i2p.data.modelnet", "s3dis": "i2p.data.s3dis", "kitti": "i2p.data.kitti"}
+
+def _dataset(name: str) -> registry.DatasetSpec:
+    try:
+        return registry.get(name)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def _module(name: str):
-    return importlib.import_module(DATASETS[name])
+def _list(_: argparse.Namespace) -> int:
+    for s in registry.all_specs():
+        aka = f" (also {', '.join(s.aliases)})" if s.aliases else ""
+        print(f"{s.name}{aka}: {s.title}, {s.task}, {s.num_classes} classes, input {'+'.join(s.channels)}, "
+              f"{s.up_axis} up; stand-in {s.stand_in} (profiles {', '.join(s.profiles)})")
+        for split, what in s.splits.items():
+            print(f"  {split:5s} {what}{'  <- the paper evaluates here' if split == s.eval_split else ''}")
+    return 0
 
 
 def _make(a: argparse.Namespace) -> int:
-    for name in a.datasets:
-        path = _module(name).make_synthetic(profile=a.profile, root=a.out, seed=a.seed, progress=not a.no_progress)
-        print(f"[i2p] {name} ({a.profile}): {path}")
+    for spec in a.datasets:
+        path = spec.make(a.profile, seed=a.seed, root=a.out, progress=not a.no_progress)
+        print(f"[i2p] {spec.name} ({spec.stand_in}, {a.profile}): {path}")
     return 0
 
 
@@ -27,10 +40,11 @@ def _check(a: argparse.Namespace) -> int:
     if not root.exists():
         print(f"[i2p] {root} does not exist")
         return 2
-    problems = _module(a.dataset).check_real(root)
+    problems = a.dataset.check(root, deep=a.deep)
     for p in problems:
         print(f"[i2p] problem: {p}")
-    print(f"[i2p] {a.dataset} at {root}: " + ("OK" if not problems else f"{len(problems)} problem(s)"))
+    depth = "deep check (every file read)" if a.deep else "structure and sizes (add --deep to read every file)"
+    print(f"[i2p] {a.dataset.title} at {root}: " + ("OK" if not problems else f"{len(problems)} problem(s)") + f"; {depth}")
     return 1 if problems else 0
 
 
@@ -40,22 +54,20 @@ def _gallery(a: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     out = Path(a.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    unknown = set(a.datasets) - set(DATASETS)
-    if unknown:
-        print(f"[i2p] unknown dataset(s) {sorted(unknown)}; choose from {sorted(DATASETS)}")
-        return 2
-    for name in a.datasets or sorted(DATASETS):
-        fig = _module(name).gallery(profile=a.profile, root=a.root)
-        path = out / f"gallery_{name}.png"
+    for spec in a.datasets or registry.all_specs():
+        fig = spec.gallery(a.profile, root=a.root)
+        path = out / f"gallery_{spec.name}.png"
         fig.savefig(path, dpi=a.dpi, bbox_inches="tight")
         print(f"[i2p] wrote {path}")
     return 0
 
 
 def add_data_commands(sub: argparse._SubParsersAction) -> None:
+    names = ", ".join(registry.names(with_aliases=True))
     data = sub.add_parser("data", help="embedded data sets and real-data checks").add_subparsers(dest="data_cmd", required=True)
+    data.add_parser("list", help="every registered data set: task, classes, channels, up axis, splits").set_defaults(func=_list)
     m = data.add_parser("make", help="generate embedded stand-ins (cached; written atomically)")
-    m.add_argument("datasets", nargs="+", choices=sorted(DATASETS))
+    m.add_argument("datasets", nargs="+", type=_dataset, metavar="DATASET", help=names)
     m.add_argument("--profile", default="teaching", help="teaching (default) or full")
     m.add_argument("--out", default=None, help="data root (default $I2P_DATA or ~/.cache/i2p/data)")
     m.add_argument("--seed", type=int, default=0)
@@ -63,10 +75,11 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     m.set_defaults(func=_make)
     c = data.add_parser("check", help="validate a real data set directory")
     c.add_argument("root")
-    c.add_argument("--dataset", required=True, choices=sorted(DATASETS))
+    c.add_argument("--dataset", required=True, type=_dataset, help=names)
+    c.add_argument("--deep", action="store_true", help="read every file (labels, values), not only structure and sizes")
     c.set_defaults(func=_check)
     g = data.add_parser("gallery", help="export a gallery figure of samples to figures/")
-    g.add_argument("datasets", nargs="*", help=f"any of {sorted(DATASETS)} (default: all)")
+    g.add_argument("datasets", nargs="*", type=_dataset, metavar="DATASET", help=f"any of {names} (default: all)")
     g.add_argument("--profile", default="teaching")
     g.add_argument("--root", default=None)
     g.add_argument("--out-dir", default="figures")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from ..registry import DatasetSpec
 from ..store import save_cloudset
@@ -32,7 +32,7 @@ class KittiSpec(DatasetSpec):
     splits = {"train": "sequences 00-10 except 08", "val": "sequence 08"}
     eval_split = "val"
     profiles = {
-        # ~30k points per sweep, 2 sweeps in each of the 11 sequences: minutes on 2 CPU cores
+        # ~30k points per sweep, 2 sweeps in each of the 11 sequences: seconds on 2 CPU cores
         "teaching": {"sequences": list(_ALL_SEQUENCES), "sweeps": 2, "azimuths": 640, "sweep_dt": 1.5,
                      "max_range": 80.0, "min_range": 2.5},
         # KITTI-like density (~100k points per sweep), more sweeps per sequence

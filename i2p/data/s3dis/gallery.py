@@ -4,12 +4,15 @@ perspective views) so the inside is visible."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from ..store import load_cloudset
 from .labels import AREAS, BEAM, BOARD, CEILING, CLASSES, COLUMN, DOOR, LABEL_COLORS, WALL, WINDOW
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: points drawn per room at most (scatter plots of 10^6 points are slow and no clearer)
 MAX_POINTS = 40000
@@ -27,7 +30,7 @@ def synth_rooms(folder: Path, n: int) -> list[dict]:
     return picks
 
 
-def draw_rooms(rooms: Sequence[dict]):
+def draw_rooms(rooms: Sequence[dict]) -> Figure:
     """The gallery figure of ``rooms`` (samples with xyz+rgb ``feats`` and per-point labels)."""
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D

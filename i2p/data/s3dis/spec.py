@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from . import gallery as _gallery
 from . import real
 from .labels import AREAS, CLASSES, SPLIT_AREAS
 from .synth import ROOM_TYPES, generate_area, rooms_per_area
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 class S3DISSpec(DatasetSpec):
@@ -52,7 +55,7 @@ class S3DISSpec(DatasetSpec):
     # ------------------------------------------------------------------ stand-in
     def validate_options(self, opts: dict) -> None:
         r = opts["rooms_per_area"]
-        if not np.isscalar(r) and len(r) != len(AREAS) or min(rooms_per_area(opts)) < 1:
+        if (not np.isscalar(r) and len(r) != len(AREAS)) or min(rooms_per_area(opts)) < 1:
             raise ValueError(f"rooms_per_area must be a positive int or {len(AREAS)} positive ints (one per area), "
                              f"got {r}")
         for key, lo in (("room_size", 1.0), ("height", 2.2), ("points", 1), ("scanners", 1)):
@@ -97,7 +100,7 @@ class S3DISSpec(DatasetSpec):
         return transforms.s3dis_eval_transform()
 
     def gallery(self, profile: str = "teaching", *, root: str | Path | None = None, seed: int = 0,
-                dataset: Sequence[dict] | None = None, samples: int | None = None) -> Any:
+                dataset: Sequence[dict] | None = None, samples: int | None = None) -> Figure:
         """Top-down and perspective views of ``samples`` rooms (default 3): the first of
         ``dataset``, or of the stand-in's ``profile`` round-robin over the areas."""
         n = 3 if samples is None else samples

@@ -7,7 +7,7 @@ every point on it.
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -63,7 +63,7 @@ class World:
         for (V, T), raw, mat, refl in parts:
             self.add((V @ R.T + at, T), raw, mat, vel, refl)
 
-    def scene(self, t: float):
+    def scene(self, t: float) -> tuple[Any, dict[int, int], dict[int, np.ndarray]]:
         """Raycasting scene at time ``t`` (moving parts displaced by ``vel * t``).
 
         Returns ``(scene, geometry id -> raw id, geometry id -> [triangles, 3] (reflectivity,

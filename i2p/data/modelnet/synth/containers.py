@@ -1,7 +1,4 @@
-"""Vessels and potted plants, mostly surfaces of revolution: bottle, bowl, cup, vase, flower pot, plant.
-
-Recipes are written z-up (the mesh toolkit's frame), standing on z = 0; :func:`~.shapes.synth_mesh`
-turns the finished shape into ModelNet40's y-up frame."""
+"""Vessels and potted plants, mostly surfaces of revolution: bottle, bowl, cup, vase, flower pot, plant."""
 from __future__ import annotations
 
 import math

@@ -1,7 +1,4 @@
-"""Electronics, lamps and instruments: keyboard, laptop, monitor, radio, xbox, lamp, guitar, piano.
-
-Recipes are written z-up (the mesh toolkit's frame), standing on z = 0; :func:`~.shapes.synth_mesh`
-turns the finished shape into ModelNet40's y-up frame."""
+"""Electronics, lamps and instruments: keyboard, laptop, monitor, radio, xbox, lamp, guitar, piano."""
 from __future__ import annotations
 
 import math

@@ -1,7 +1,4 @@
-"""Built-in parts of rooms: bathtub, sink, toilet, range hood, door, curtain, stairs, mantel.
-
-Recipes are written z-up (the mesh toolkit's frame), standing on z = 0; :func:`~.shapes.synth_mesh`
-turns the finished shape into ModelNet40's y-up frame."""
+"""Built-in parts of rooms: bathtub, sink, toilet, range hood, door, curtain, stairs, mantel."""
 from __future__ import annotations
 
 import math
@@ -9,7 +6,7 @@ import math
 import numpy as np
 
 from ...mesh import Mesh, box, boxes, cyl, frustum, lathe, rot_y, sheet, sphere, torus, tube, xform
-from .parts import Rand, Recipe, cabinet, fronts, legs4
+from .parts import Rand, Recipe, fronts, legs4
 
 __all__ = ["RECIPES"]
 

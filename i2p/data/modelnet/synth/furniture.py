@@ -1,7 +1,4 @@
-"""Seating, beds and tables: the confusable furniture groups (chair/stool/sofa/bench, table/desk).
-
-Recipes are written z-up (the mesh toolkit's frame), standing on z = 0; :func:`~.shapes.synth_mesh`
-turns the finished shape into ModelNet40's y-up frame."""
+"""Seating, beds and tables: the confusable furniture groups (chair/stool/sofa/bench, table/desk)."""
 from __future__ import annotations
 
 import math

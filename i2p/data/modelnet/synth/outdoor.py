@@ -1,7 +1,4 @@
-"""Vehicles, people and outdoor things: airplane, car, person, tent, (traffic) cone.
-
-Recipes are written z-up (the mesh toolkit's frame), standing on z = 0; :func:`~.shapes.synth_mesh`
-turns the finished shape into ModelNet40's y-up frame."""
+"""Vehicles, people and outdoor things: airplane, car, person, tent, (traffic) cone."""
 from __future__ import annotations
 
 import math

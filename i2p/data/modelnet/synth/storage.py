@@ -1,9 +1,5 @@
-"""Cabinets and shelving: bookshelf, dresser, night stand, TV stand, wardrobe, glass box.
-
-Recipes are written z-up (the mesh toolkit's frame), standing on z = 0; :func:`~.shapes.synth_mesh`
-turns the finished shape into ModelNet40's y-up frame."""
+"""Cabinets and shelving: bookshelf, dresser, night stand, TV stand, wardrobe, glass box."""
 from __future__ import annotations
-
 
 import numpy as np
 

@@ -12,7 +12,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .materials import CHAIR_COLORS, WALL_COLORS, WOOD_COLORS, pick
+from .materials import CHAIR_COLORS, WALL_COLORS, pick
 from .scene import Scene
 
 BBox = tuple[float, float, float, float]  # x0, y0, x1, y1
@@ -53,7 +53,6 @@ class Room:
         self.floor: list[tuple] = []  # (aabb, tag)
         self.wall_color = pick(rng, WALL_COLORS)
         self.chair_color = pick(rng, CHAIR_COLORS)
-        self.wood = pick(rng, WOOD_COLORS)
 
     def wall_len(self, w: int) -> float:
         return self.W if w % 2 == 0 else self.L

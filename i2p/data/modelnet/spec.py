@@ -1,0 +1,95 @@
+"""``ModelNet40Spec``: ModelNet40 (real, h5 or OFF) and SynthModelNet behind :class:`DatasetSpec`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ..registry import DatasetSpec
+from ..store import CloudDataset
+from ..transforms import modelnet_train_transform
+from . import real
+from .gallery import gallery_figure
+from .labels import CLASSES, SPLITS
+from .synth import write_sets
+
+__all__ = ["ModelNet40Spec"]
+
+_COUNTS = ("train", "test", "points")
+
+
+class ModelNet40Spec(DatasetSpec):
+    """ModelNet40 shape classification: 40 classes, 2048 y-up points per shape in the unit sphere."""
+
+    name = "modelnet40"
+    aliases = ("modelnet",)
+    title = "ModelNet40"
+    stand_in = "SynthModelNet"
+    task = "cls"
+    classes = CLASSES
+    ignore_index = -100  # unused: one label per shape
+    channels = ("x", "y", "z")
+    up_axis = "y"
+    axes = {"x": "horizontal, left-right", "y": "vertical, pointing up", "z": "horizontal, front-back"}
+    splits = {
+        "train": "the training shapes (ply_data_train*.h5 / <class>/train/*.off: 9,843 real ones)",
+        "test": "the held-out shapes the paper reports accuracy on (ply_data_test*.h5 / <class>/test/*.off: 2,468)",
+    }
+    eval_split = "test"
+    #: ``classes`` (a subset in the official order; labels index this list), shapes per class
+    #: in ``train`` and ``test``, and ``points`` per shape
+    profiles = {
+        # diverse, with confusable groups: table/desk, chair/stool(/sofa), cup/vase/bottle
+        "teaching": {
+            "classes": ["airplane", "bottle", "chair", "cup", "desk", "lamp", "sofa", "stool", "table", "vase"],
+            "train": 40, "test": 10, "points": 2048,
+        },
+        "full": {"classes": list(CLASSES), "train": 80, "test": 20, "points": 2048},
+    }
+    #: 3: y-up like the h5 release (2: z-up)
+    generator_version = 3
+
+    def validate_options(self, opts: dict) -> None:
+        classes = opts["classes"]
+        if isinstance(classes, str) or not isinstance(classes, Sequence) or not classes:
+            raise ValueError(f"{self.stand_in} option 'classes' must be a non-empty list of ModelNet40 class "
+                             f"names, got {classes!r}")
+        unknown = [c for c in classes if c not in CLASSES]
+        if unknown:
+            raise ValueError(f"{self.stand_in}: unknown class(es) {unknown}; choose from {', '.join(CLASSES)}")
+        if len(set(classes)) != len(classes):
+            raise ValueError(f"{self.stand_in}: classes repeat in {list(classes)}")
+        for k in _COUNTS:
+            v = opts[k]
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{self.stand_in} option {k!r} must be an integer >= 1, got {v!r}")
+
+    def generate(self, folder: Path, opts: dict, seed: int, progress: bool) -> None:
+        write_sets(folder, opts["classes"], {s: opts[s] for s in SPLITS}, opts["points"], seed, progress)
+
+    def split_files(self, split: str, opts: dict) -> list[str]:
+        return [f"{split}.npz"]
+
+    def dataset_classes(self, opts: dict) -> Sequence[str]:
+        return list(opts["classes"])
+
+    def read_real(self, root: Path, split: str, transform: Callable | None, fmt: str = "auto",
+                  num_points: int = 2048, seed: int = 0) -> CloudDataset:
+        """The h5 release when its files are under ``root`` (the folder or its parent), else
+        the OFF tree sampled with ``num_points`` per mesh and ``seed``; y-up either way."""
+        return real.read_real(root, split, transform, fmt, num_points, seed)
+
+    def check_real(self, root: Path, deep: bool) -> list[str]:
+        return real.check_real(root, deep)
+
+    def train_transform(self) -> Callable | None:
+        return modelnet_train_transform()
+
+    def gallery(self, profile: str = "teaching", *, root: str | Path | None = None, seed: int = 0,
+                dataset: Sequence[dict] | None = None, samples: int | None = None):
+        """``samples`` (default 2) clouds per class of ``dataset``, else of the stand-in's
+        ``profile`` training split (generated under ``root`` if needed)."""
+        if dataset is None:
+            dataset = self.load("train", profile, root=root, seed=seed, transform=None)
+        items = getattr(dataset, "samples", dataset)
+        classes = getattr(dataset, "classes", self.classes)
+        return gallery_figure(items, classes, per_class=2 if samples is None else samples)
