@@ -288,8 +288,9 @@ def test_real_rooms_are_cached_and_invalidated(real_root, tmp_path, monkeypatch)
     f.write_text(f.read_text() + "1.0 2.0 3.0 4 5 6\n")  # an edited file invalidates the cache
     c = SPEC.load_real(real_root, "train", **kw)
     assert c.samples[1]["points"].shape[0] == a.samples[1]["points"].shape[0] + 1
-    # a parse-cache file truncated in place is warned about and parsed again
-    room = next(cache.glob("s3dis_real-Area_1-*/room_0001.npz"))
+    # a parse-cache file truncated in place is warned about and parsed again (the newest
+    # cache: the one made before the edit is still there)
+    room = max(cache.glob("s3dis_real-Area_1-*/room_0001.npz"), key=lambda p: p.stat().st_mtime_ns)
     size = room.stat().st_size
     with open(room, "r+b") as g:
         g.truncate(size // 2)

@@ -16,7 +16,7 @@ from i2p.inflate import inflate_conv_weight
 from i2p.models import SparseEfficientNetCls, SparseEfficientNetSeg, create_model, load_pretrained_2d
 from i2p.models.blocks import BasicBlock
 from i2p.models.efficientnet import decoder_taps, lite_stage_depths
-from i2p.models.resnet import UNetDecoder
+from i2p.models.layers import UNetDecoder
 from i2p.models.pretrained import BN_KEYS, transfer_targets
 from i2p.sparse import SparseTensor
 from i2p.sparse import functional as spF

@@ -5,7 +5,8 @@ import torch
 
 from i2p.fractaldb import IFS, fill_rate, load_fractaldb, make_fractaldb
 from i2p.models import create_model
-from i2p.pretrain2d import image_dataset, pretrain_2d, pretrain_and_save
+from i2p import pretrain2d
+from i2p.pretrain2d import RECIPES_2D, image_dataset, pretrain_2d, pretrain_and_save
 
 
 
@@ -77,3 +78,33 @@ def test_imagefolder_errors(tmp_path):
         image_dataset("imagefolder", root=str(tmp_path / "missing"))
     with pytest.raises(ValueError, match="unknown 2D dataset"):
         image_dataset("cifar")
+
+
+def test_paper_recipe_is_the_imagenet_example():
+    """App. 6.1: the Tiny-ImageNet ResNet-50 was trained with PyTorch's ImageNet example."""
+    r = RECIPES_2D["paper"]
+    assert (r.lr, r.momentum, r.weight_decay, r.batch_size, r.epochs, r.augment) == (0.1, 0.9, 1e-4, 256, 90, True)
+    lrs = [r.lr_at(r.lr, r.epochs, e, 5, 10) for e in (0, 29, 30, 59, 60, 89)]
+    assert lrs == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
+    t = RECIPES_2D["teaching"]
+    assert not t.augment and t.lr_at(t.lr, 10, 0, 0, 5) == t.lr and t.lr_at(t.lr, 10, 5, 0, 5) == pytest.approx(t.lr / 2)
+
+
+def test_paper_recipe_trains_with_crop_and_flip(monkeypatch):
+    x, y = pretrain2d.render_shapes2d(48, size=16, seed=0)
+    calls = []
+    real = pretrain2d._augment
+    monkeypatch.setattr(pretrain2d, "_augment", lambda xb: calls.append(xb.shape) or real(xb))
+    sd, acc = pretrain_2d(x, y, 6, epochs=1, batch_size=16, recipe="paper", progress=False)
+    assert calls and all(c[1:] == (3, 16, 16) for c in calls) and 0 <= acc <= 1
+    torch.manual_seed(0)
+    out = real(x[:4])
+    assert out.shape == x[:4].shape and not torch.equal(out, x[:4])
+
+
+@pytest.mark.parametrize("kw, match", [({"recipe": "fast"}, "unknown 2D recipe 'fast'; choose one of teaching, paper"),
+                                       ({"epochs": 0}, "epochs >= 1"), ({"lr": float("nan")}, "finite lr")])
+def test_bad_2d_settings(kw, match):
+    x, y = pretrain2d.render_shapes2d(12, size=8, seed=0)
+    with pytest.raises(ValueError, match=match):
+        pretrain_2d(x, y, 6, progress=False, **kw)

@@ -416,3 +416,60 @@ def test_attach_errors_misc():
         attach_filter_transform(conv, torch.randn(4, 3, 3, 3), FilterTransform(3))
     with pytest.raises(ValueError, match="move the transform"):
         attach_filter_transform(Conv3d(3, 4, 3), torch.randn(4, 3, 3, 3), FilterTransform(3).double())
+
+
+# -- copy axis ------------------------------------------------------------------------------------
+
+
+def _authors_z_axis_weights(w2d: torch.Tensor) -> torch.Tensor:
+    """The authors' ``z-axis`` inflation rebuilt from its description: torchsparse 1.x
+    weights ``[27, C_in, C_out]`` whose block ``u`` (offsets ``9u .. 9u+8``) holds row ``u``
+    of the 2D filter (columns ``v``) repeated 3 times: offset ``u*9 + r*3 + v``."""
+    cout, cin = w2d.shape[:2]
+    rows = w2d.permute(2, 3, 1, 0)  # [u, v, C_in, C_out]
+    return torch.cat([rows[u].repeat(3, 1, 1) for u in range(3)])  # [27, C_in, C_out]
+
+
+def test_authors_axis_reproduces_their_kernel_layout_on_a_known_filter():
+    w2d = torch.arange(1.0, 10.0).reshape(1, 1, 3, 3)  # W2d[u, v] = 3u + v + 1
+    theirs = _authors_z_axis_weights(w2d)
+    mine = inflate_conv_weight(w2d, "default", axis="authors")
+    for x in range(3):
+        for y in range(3):
+            for z in range(3):  # torchsparse 1.x offset z*9 + y*3 + x  vs  i2p's (x*3 + y)*3 + z
+                assert mine[(x * 3 + y) * 3 + z, 0, 0] == theirs[z * 9 + y * 3 + x, 0, 0]
+    dense = mine[:, 0, 0].reshape(3, 3, 3)  # [x, y, z]
+    assert torch.equal(dense[:, 0, :], dense[:, 2, :])  # constant along data y
+    assert torch.equal(dense[:, 1, :].T, w2d[0, 0])  # rows along z, columns along x
+    w = torch.randn(4, 2, 3, 3, generator=torch.Generator().manual_seed(0))
+    ours = inflate_conv_weight(w, "default", axis="authors")
+    order = [z * 9 + y * 3 + x for x in range(3) for y in range(3) for z in range(3)]
+    assert torch.equal(ours, _authors_z_axis_weights(w)[order])
+
+
+@pytest.mark.parametrize("axis", ["x", "y", "z"])
+def test_default_copies_along_the_named_axis(axis):
+    w2d = torch.randn(1, 1, 3, 3, generator=torch.Generator().manual_seed(1))
+    dense = inflate_conv_weight(w2d, "default", axis=axis)[:, 0, 0].reshape(3, 3, 3)
+    a = "xyz".index(axis)
+    for i in range(3):
+        assert torch.equal(dense.select(a, i), w2d[0, 0])  # every slice along the axis is the 2D filter
+
+
+def test_named_transforms_are_relative_to_the_copy_axis():
+    for name, along in (("T1", "x"), ("T2", "y")):  # axis z: T1 copies along x, T2 along y (as before)
+        assert torch.equal(filter_transform(name, 3, axis="z"), filter_transform("default", 3, axis=along))
+    assert torch.equal(filter_transform("T1", 3, axis="y"), filter_transform("default", 3, axis="x"))
+    assert torch.equal(filter_transform("T2", 3, axis="y"), filter_transform("default", 3, axis="z"))
+    w2d = torch.randn(1, 1, 3, 3, generator=torch.Generator().manual_seed(2))
+    t3 = inflate_conv_weight(w2d, "T3", axis="y")[:, 0, 0].reshape(3, 3, 3)
+    assert torch.equal(t3[:, 1, :], torch.rot90(w2d[0, 0], 1, (-2, -1)))  # rotated in the x-z plane
+
+
+def test_copy_axis_errors():
+    with pytest.raises(ValueError, match="unknown copy axis 'up'"):
+        filter_transform("default", 3, axis="up")  # "up" needs a data set: resolved by prepare_model
+    with pytest.raises(ValueError, match="fixes the whole kernel layout"):
+        filter_transform("T1", 3, axis="authors")
+    with pytest.raises(ValueError, match="axis apply only to named transforms"):
+        inflate_conv_weight(torch.randn(1, 1, 3, 3), torch.eye(9).repeat(1, 3), axis="y")

@@ -118,7 +118,8 @@ def test_create_model_rejects_bad_arguments(kwargs, match):
 
 
 def test_list_models():
-    assert list_models() == sorted(ARCHS) + ["linear_net"]
+    assert sorted(list_models()) == sorted(ARCHS + ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"]
+                                           + ["linear_net"])
 
 
 # -- resolutions (Listings 3 vs 5) ---------------------------------------------------------
@@ -282,7 +283,7 @@ def test_default_stem_width_is_torchvisions():
 
 @pytest.mark.parametrize("kwargs,match", [
     (dict(name="resnet18", num_classes=3, stem_width=0), "stem_width"),
-    (dict(name="efficientnet_lite0", num_classes=3, stem_width=128), "stem_width only applies to ResNets"),
+    (dict(name="efficientnet_lite0", num_classes=3, stem_width=128), "stem width is fixed at 32"),
     (dict(name="linear_net", num_classes=3, stem_width=128), "stem_width"),
 ])
 def test_stem_width_rejected_where_meaningless(kwargs, match):

@@ -7,7 +7,8 @@ import torch
 from helpers_models import NUM_CLASSES, make_batch, tv_state_dict  # noqa: F401
 from i2p.inflate import FilterTransform, inflate_conv_weight, transform_of
 from i2p.models import create_model, load_pretrained_2d, read_state_dict
-from i2p.models.pretrained import BN_KEYS, guess_resnet_arch, transfer_targets
+from i2p.models.pretrained import BN_KEYS, transfer_targets
+from i2p.models.resnet import guess_resnet_arch
 from i2p.sparse import nn as spnn
 
 R18_CONVS = 19  # 16 block convs + 3 stride-2 shortcuts

@@ -66,6 +66,51 @@ def test_compose_keeps_xyz_features_in_sync():
     assert out["points"][:, 2].min().abs() < 1e-6  # floor at z = 0 after NormalizeCoords
 
 
+def _room(n=4000, size=(12.0, 5.0, 3.0), offset=30.0, seed=1):
+    """A room (12 m x 5 m x 3 m) laid out at x = 30 m in its area, xyz + rgb, labels."""
+    g = torch.Generator().manual_seed(seed)
+    p = torch.rand(n, 3, generator=g) * torch.tensor(size) + torch.tensor([offset, 2.0, 0.2])
+    return {"points": p, "feats": torch.cat([p, torch.rand(n, 3, generator=g)], 1),
+            "label": torch.randint(0, 13, (n,), generator=g), "name": "Area_1/hallway_1"}
+
+
+def test_s3dis_train_and_eval_features_lie_in_the_same_range():
+    torch.manual_seed(0)
+    train = T.s3dis_train_transform()(_room())
+    test = T.s3dis_eval_transform()(_room(seed=2))
+    for out in (train, test):
+        assert torch.equal(out["feats"][:, :3], out["points"])
+        lo, hi = out["points"].min(0).values, out["points"].max(0).values
+        assert lo[2].abs() < 1e-5 and hi[:2].abs().max() <= 4.0 and lo[:2].abs().max() <= 4.0  # centred, clipped
+    raw = _room()["feats"][:, :3]
+    assert raw[:, 0].min() > 29  # untransformed: in area coordinates, far from both
+
+
+def test_s3dis_clip_drops_points_outside_the_cube_instead_of_clamping():
+    room = _room()
+    out = T.ClipToCube(4.0)(room)
+    d = room["points"] - (room["points"].min(0).values + room["points"].max(0).values) / 2
+    keep = ((d >= -4) & (d < 4)).all(1)
+    assert 0 < keep.sum() < len(keep) and len(out["points"]) == int(keep.sum())
+    for k in ("points", "feats", "label"):
+        assert torch.equal(out[k], room[k][keep])  # every per-point field cut the same way
+    assert out["name"] == room["name"]
+    small = _room(size=(3.0, 3.5, 2.8))  # smaller than the cube: kept whole, like the authors' clip_bound rule
+    assert T.ClipToCube(4.0)(small) is small
+
+
+def test_s3dis_colour_recipe_matches_the_authors():
+    torch.manual_seed(0)
+    s = _room()
+    jit = T.ColorJitter(p=1)(dict(s))["feats"][:, 3:] - s["feats"][:, 3:]
+    inner = (s["feats"][:, 3:] > 0.05) & (s["feats"][:, 3:] < 0.95)  # away from the [0, 1] clip
+    assert jit[inner].std().item() == pytest.approx(0.005, rel=0.1)
+    rgb = s["feats"][:, 3:] * 0.5 + 0.2
+    out = T.ColorAutoContrast(p=1)({**s, "feats": torch.cat([s["points"], rgb], 1)})["feats"][:, 3:]
+    stretched = (rgb - rgb.min(0).values) / (rgb.max(0).values - rgb.min(0).values)
+    assert torch.allclose(out, 0.5 * rgb + 0.5 * stretched, atol=1e-6)  # blend factor 0.5, every time
+
+
 def test_same_seed_same_augmentation():
     outs = []
     for _ in range(2):

