@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from i2p.data.store import cached_build, load_cloudset, save_cloudset
+from i2p.data.store import cached_build, cached_read, load_cloudset, save_cloudset, verify_folder
 
 
 def _samples(seg: bool):
@@ -66,3 +66,30 @@ def test_cached_build_is_atomic_and_cleans_up(tmp_path):
     (folder / "DONE").unlink()  # an incomplete folder is rebuilt, dead tmp removed
     cached_build("demo", {"a": 1}, build, tmp_path)
     assert len(calls) == 3 and not leftover.exists() and not stale.exists()
+
+
+def test_damage_in_place_is_detected_said_and_rebuilt(tmp_path):
+    calls = []
+
+    def build(folder):
+        calls.append(folder)
+        save_cloudset(folder / "a.npz", _samples(seg=True))
+
+    folder = cached_build("demo", {"a": 1}, build, tmp_path)
+    assert verify_folder(folder) == [] and len(calls) == 1
+    data = (folder / "a.npz").read_bytes()
+    (folder / "a.npz").write_bytes(data[:100])  # truncated in place
+    assert "has 100 bytes" in verify_folder(folder, content=False)[0]
+    with pytest.warns(UserWarning, match="is damaged .*has 100 bytes.*building it again"):
+        assert cached_build("demo", {"a": 1}, build, tmp_path) == folder
+    assert len(calls) == 2 and (folder / "a.npz").read_bytes() == data
+    # same size, other bytes: the size check passes, the content check and the reader do not
+    (folder / "a.npz").write_bytes(bytes(len(data)))
+    assert verify_folder(folder, content=False) == [] and "corrupted" in verify_folder(folder)[0]
+    with pytest.warns(UserWarning, match="cannot be read .*building it again"):
+        back = cached_read("demo", {"a": 1}, build, lambda f: load_cloudset(f / "a.npz"), tmp_path)
+    assert len(back) == 2 and len(calls) == 3
+    (folder / "MANIFEST.json").unlink()  # made by an older i2p: rebuilt too
+    with pytest.warns(UserWarning, match="MANIFEST"):
+        cached_build("demo", {"a": 1}, build, tmp_path)
+    assert len(calls) == 4

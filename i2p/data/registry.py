@@ -13,18 +13,16 @@ addresses data sets through :func:`get`, by name or alias::
 
 The spec owns the parts that are the same for every data set: one split vocabulary
 (``train`` / ``val`` / ``test``), one keyword for generator options (``options=``), one
-behaviour for a damaged cache (detected by :func:`~i2p.data.store.verify_folder` or a
+behaviour for a damaged cache (detected by :func:`~i2p.data.store.cached_build` or a
 failed read; said in a warning; regenerated once), default transforms by split.
 """
 from __future__ import annotations
 
 import importlib
-import shutil
-import warnings
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence
 
-from .store import CloudDataset, cached_build, load_cloudset, verify_folder
+from .store import CloudDataset, cached_build, cached_read, load_cloudset
 
 __all__ = ["SPLITS", "AXES", "DatasetSpec", "PACKAGES", "get", "names", "all_specs"]
 
@@ -131,28 +129,19 @@ class DatasetSpec:
         return opts
 
     # ------------------------------------------------------------------ embedded stand-in
-    def make(self, profile: str = "teaching", *, options: dict | None = None, seed: int = 0,
-             root: str | Path | None = None, progress: bool = True) -> Path:
-        """Generate (once) the stand-in for ``profile`` and return its cache folder.
-
-        A cache found damaged (a file truncated, replaced or missing) is reported in a
-        warning and generated again."""
+    def _cache(self, profile: str, options: dict | None, seed: int) -> tuple[str, dict, dict]:
+        """(cache name, cache key parameters, resolved options) of a stand-in."""
         opts = self.resolve_options(profile, options)
         params = {"generator": self.stand_in, "version": self.generator_version, "profile": profile,
                   "seed": int(seed), **opts}
-        key = f"synth_{self.name}-{profile}"
+        return f"synth_{self.name}-{profile}", params, opts
 
-        def build(folder: Path) -> None:
-            self.generate(folder, opts, int(seed), progress)
-
-        folder = cached_build(key, params, build, root)
-        problems = verify_folder(folder)
-        if problems:
-            warnings.warn(f"{self.stand_in} cache is damaged ({'; '.join(problems[:3])}); generating it again",
-                          stacklevel=2)
-            shutil.rmtree(folder, ignore_errors=True)
-            folder = cached_build(key, params, build, root)
-        return folder
+    def make(self, profile: str = "teaching", *, options: dict | None = None, seed: int = 0,
+             root: str | Path | None = None, progress: bool = True) -> Path:
+        """Generate (once) the stand-in for ``profile`` and return its cache folder; a
+        cache found damaged is said in a warning and generated again."""
+        name, params, opts = self._cache(profile, options, seed)
+        return cached_build(name, params, lambda folder: self.generate(folder, opts, int(seed), progress), root)
 
     def load(self, split: str, profile: str = "teaching", *, options: dict | None = None, seed: int = 0,
              root: str | Path | None = None, transform: Callable | str | None = _DEFAULT,
@@ -162,20 +151,12 @@ class DatasetSpec:
         ``transform="default"``: :meth:`train_transform` for ``train``, :meth:`eval_transform`
         otherwise; ``None``: raw samples; or any callable ``sample -> sample``."""
         self.check_split(split)
-        opts = self.resolve_options(profile, options)
+        name, params, opts = self._cache(profile, options, seed)
         files = self.split_files(split, opts)
         if not files:
             raise ValueError(f"{self.stand_in} profile {profile!r} has no {split!r} data with these options")
-        for attempt in range(2):
-            folder = self.make(profile, options=options, seed=seed, root=root, progress=progress)
-            try:
-                samples = [s for f in files for s in load_cloudset(folder / f)]
-                break
-            except (ValueError, FileNotFoundError) as e:
-                if attempt:
-                    raise
-                warnings.warn(f"{self.stand_in} cache {folder} cannot be read ({e}); generating it again", stacklevel=2)
-                shutil.rmtree(folder, ignore_errors=True)
+        samples = cached_read(name, params, lambda folder: self.generate(folder, opts, int(seed), progress),
+                              lambda folder: [s for f in files for s in load_cloudset(folder / f)], root)
         return CloudDataset(samples, self.dataset_classes(opts), self._transform(split, transform))
 
     def dataset_classes(self, opts: dict) -> Sequence[str]:

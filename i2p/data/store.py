@@ -14,13 +14,14 @@ import os
 import shutil
 import zipfile
 from pathlib import Path
-from typing import Callable, Sequence
+import warnings
+from typing import Callable, Sequence, TypeVar
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-__all__ = ["data_root", "save_cloudset", "load_cloudset", "cached_build", "verify_folder", "CloudDataset"]
+__all__ = ["data_root", "save_cloudset", "load_cloudset", "cached_build", "cached_read", "verify_folder", "CloudDataset"]
 
 MANIFEST = "MANIFEST.json"
 
@@ -94,14 +95,19 @@ def cached_build(
 
     ``build`` writes into a temporary folder that is renamed into place when complete;
     a half-built folder from an interrupted run is discarded. The folder's files are
-    listed with their sizes and SHA-1 in ``MANIFEST.json``, so :func:`verify_folder` can
-    later tell a cache damaged in place (truncated, overwritten) from a good one.
+    listed with their sizes and SHA-1 in ``MANIFEST.json``; an existing folder whose files
+    no longer have the sizes written (truncated or replaced in place, or deleted) is said
+    in a warning and built again.
     """
     root = Path(root) if root is not None else data_root()
     key = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
     final = root / f"{name}-{key}"
     if (final / "DONE").is_file():
-        return final
+        problems = verify_folder(final, content=False)
+        if not problems:
+            return final
+        warnings.warn(f"cache {final} is damaged ({'; '.join(problems[:3])}); building it again", stacklevel=2)
+        shutil.rmtree(final, ignore_errors=True)
     for stale in root.glob(f".{name}-{key}.tmp*"):  # left by runs that crashed
         pid = stale.name.rsplit(".tmp", 1)[-1]
         if pid.isdigit() and not _alive(int(pid)):
@@ -121,6 +127,25 @@ def cached_build(
     return final
 
 
+T = TypeVar("T")
+
+
+def cached_read(name: str, params: dict, build: Callable[[Path], None], read: Callable[[Path], T],
+                root: str | Path | None = None) -> T:
+    """``read(folder)`` of :func:`cached_build`'s folder; when reading fails on a damaged
+    file (same size, bad content), says so, builds the folder again and reads once more."""
+    for attempt in range(2):
+        folder = cached_build(name, params, build, root)
+        try:
+            return read(folder)
+        except (ValueError, FileNotFoundError) as e:
+            if attempt:
+                raise
+            warnings.warn(f"cache {folder} cannot be read ({e}); building it again", stacklevel=2)
+            shutil.rmtree(folder, ignore_errors=True)
+    raise AssertionError("unreachable")
+
+
 def _sha1(path: Path) -> str:
     h = hashlib.sha1()
     with open(path, "rb") as f:
@@ -135,11 +160,12 @@ def _write_manifest(folder: Path) -> None:
     (folder / MANIFEST).write_text(json.dumps(entries, indent=1, sort_keys=True))
 
 
-def verify_folder(folder: str | Path) -> list[str]:
+def verify_folder(folder: str | Path, content: bool = True) -> list[str]:
     """What is wrong with a cache folder made by :func:`cached_build` (empty: intact).
 
-    Compares every file listed in its manifest by size and SHA-1; a folder without a
-    manifest (made by an older i2p) is reported too, so callers rebuild it."""
+    Compares every file listed in its manifest by size and, with ``content``, SHA-1 (a
+    read of every byte: slow on big caches); a folder without a manifest (made by an
+    older i2p) is reported too, so callers rebuild it."""
     folder = Path(folder)
     if not (folder / "DONE").is_file():
         return [f"{folder} is incomplete (no DONE marker)"]
@@ -154,7 +180,7 @@ def verify_folder(folder: str | Path) -> list[str]:
             problems.append(f"{p} is missing")
         elif p.stat().st_size != want["size"]:
             problems.append(f"{p} has {p.stat().st_size} bytes, {want['size']} were written (truncated or replaced)")
-        elif _sha1(p) != want["sha1"]:
+        elif content and _sha1(p) != want["sha1"]:
             problems.append(f"{p} does not have the content that was written (corrupted)")
     return problems
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import warnings
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 
-from ..store import CloudDataset, cached_build, load_cloudset, save_cloudset, verify_folder
+from ..store import CloudDataset, cached_read, load_cloudset, save_cloudset
 from .labels import AREAS, CLASS_ID, CLASSES, CLUTTER
 
 __all__ = ["REAL_DIRNAME", "read_annotation", "read_room", "read_areas", "check"]
@@ -184,17 +183,7 @@ def _area_samples(area_dir: Path, area: int, cache_root: str | Path | None, prog
             save_cloudset(folder / f"room_{i:04d}.npz", [read_room(room, area)])
         (folder / "rooms.json").write_text(json.dumps([r.name for r in rooms]))
 
-    key = f"s3dis_real-Area_{area}"
-    folder = cached_build(key, params, build, root=cache_root)
-    problems = verify_folder(folder)
-    if not problems:
-        try:
-            return _cached_rooms(folder)
-        except ValueError as e:
-            problems = [str(e)]
-    warnings.warn(f"S3DIS parse cache {folder} is damaged ({'; '.join(problems[:3])}); parsing Area_{area} again")
-    shutil.rmtree(folder, ignore_errors=True)
-    return _cached_rooms(cached_build(key, params, build, root=cache_root))
+    return cached_read(f"s3dis_real-Area_{area}", params, build, _cached_rooms, cache_root)
 
 
 def _cached_rooms(folder: Path) -> list[dict]:
