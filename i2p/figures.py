@@ -12,8 +12,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from .inflate import TRANSFORM_NAMES, filter_transform, inflate_conv_weight  # noqa: E402
+from .models.factory import load_weights  # noqa: E402
 from .models.registry import ModelFamily, family_of  # noqa: E402
-from .weights import SOURCES, WeightsUnavailable, list_sources, load_weights  # noqa: E402
+from .weights import SOURCES, WeightsUnavailable, list_sources  # noqa: E402
 
 __all__ = ["first_transferred_filters", "filters_figure", "first_layer_figure", "transforms_figure"]
 

@@ -201,7 +201,7 @@ def prepare_model(
     ``model.load_report``.
     """
     from .data.registry import get as get_dataset
-    from .models.registry import create_model
+    from .models.factory import create_model
 
     spec = get_dataset(dataset)
     scope = parse_scope(scope)

@@ -21,11 +21,11 @@ Files are found by name in ``$I2P_WEIGHTS_DIR``, ``~/.cache/i2p/weights`` or tor
 cache. A missing file raises :class:`WeightsUnavailable` whose message says how to get it
 and where to put it.
 
-:func:`load_weights` returns each family in ONE canonical key layout: torchvision's for
-ResNets, timm's ``efficientnet_lite*`` for EfficientNet-Lite. A source names its file's
-layout; the conversion belongs to the model family (``ModelFamily.layouts`` in
-:mod:`i2p.models.resnet` / :mod:`i2p.models.efficientnet`), the one place its keys are
-renamed.
+This module knows files, not models: a source names its file's key layout, and
+:func:`i2p.models.load_weights` returns it in its family's ONE canonical layout
+(torchvision's for ResNets, timm's ``efficientnet_lite*`` for EfficientNet-Lite): the
+conversion belongs to the model family (``ModelFamily.layouts``), the one place its keys
+are renamed.
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ __all__ = [
     "weights_dirs",
     "find_weights",
     "how_to_get",
-    "load_weights",
+    "read_state_dict",
     "list_sources",
 ]
 
@@ -317,20 +317,24 @@ def _importable(module: str) -> bool:
         return False
 
 
-def load_weights(name: str) -> dict[str, torch.Tensor]:
-    """State dict of a named checkpoint in its family's canonical layout: torchvision's
-    for ResNets (only the encoder of segmentation checkpoints), timm's
-    ``efficientnet_lite*`` for EfficientNet-Lite."""
-    from .models.pretrained import read_state_dict
-    from .models.registry import family_of
-
-    src = _source(name)
-    path = find_weights(name)
-    sd = read_state_dict(path)
-    try:
-        return family_of(src.arch).to_canonical(sd, src.layout, src.arch)
-    except ValueError as e:
-        raise ValueError(f"{path} is not the {name} checkpoint ({src.layout} layout): {e}") from e
+def read_state_dict(source: str | Path | dict) -> dict[str, torch.Tensor]:
+    """A flat ``{key: tensor}`` from a path or a dict; unwraps ``state_dict``/``model``
+    nesting and the ``module.`` prefix of DDP checkpoints."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"2D checkpoint not found: {path}")
+        try:
+            source = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:  # corrupt or truncated file
+            raise ValueError(f"cannot read 2D checkpoint {path}: {e}. Re-download or re-export it.") from e
+    sd = source
+    for key in ("state_dict", "model"):
+        if isinstance(sd, dict) and key in sd and isinstance(sd[key], dict):
+            sd = sd[key]
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise ValueError("2D checkpoint is not a state dict of tensors")
+    return {k.removeprefix("module."): v for k, v in sd.items()}
 
 
 def list_sources() -> list[SourceInfo]:

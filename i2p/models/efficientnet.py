@@ -2,7 +2,7 @@
 
 The backbone mirrors timm's ``efficientnet_lite*`` ``blocks`` module for module
 (``blocks.<stage>.<block>.conv_dw`` / ``conv_pw`` / ``conv_pwl`` / ``bn1..bn3``), so a
-timm-layout ImageNet state dict (``i2p.weights.load_weights("efficientnet_lite0.imagenet1k")``)
+timm-layout ImageNet state dict (``i2p.models.load_weights("efficientnet_lite0.imagenet1k")``)
 lands by name after inflation (see ``i2p.models.pretrained``): 3x3 / 5x5 depthwise convs
 become 3^3 / 5^3 depthwise sparse convs (strided where timm's are), 1x1 convs become
 1x1x1 convs. timm's stem (``conv_stem``/``bn1``) and head (``conv_head``/``bn2``/

@@ -16,8 +16,10 @@ from torch import nn
 
 from ..inflate import FilterTransform, attach_filter_transform, inflate_conv_weight
 from ..sparse import nn as spnn
+from ..weights import read_state_dict
+from .registry import guess_arch
 
-__all__ = ["LoadReport", "load_pretrained_2d", "read_state_dict", "transfer_targets", "guess_arch"]
+__all__ = ["LoadReport", "load_pretrained_2d", "transfer_targets"]
 
 BN_KEYS = ("weight", "bias", "running_mean", "running_var")
 
@@ -44,43 +46,11 @@ class LoadReport:
         return s
 
 
-def read_state_dict(source: str | Path | dict) -> dict[str, torch.Tensor]:
-    """A flat ``{key: tensor}`` from a path or a dict; unwraps ``state_dict``/``model``
-    nesting and the ``module.`` prefix of DDP checkpoints."""
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(f"2D checkpoint not found: {path}")
-        try:
-            source = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:  # corrupt or truncated file
-            raise ValueError(f"cannot read 2D checkpoint {path}: {e}. Re-download or re-export it.") from e
-    sd = source
-    for key in ("state_dict", "model"):
-        if isinstance(sd, dict) and key in sd and isinstance(sd[key], dict):
-            sd = sd[key]
-    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise ValueError("2D checkpoint is not a state dict of tensors")
-    return {k.removeprefix("module."): v for k, v in sd.items()}
-
-
 def transfer_targets(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
     """``(2D name, module)`` for every conv/BN of the model's ``backbone``."""
     for name, mod in model.backbone.named_modules():
         if isinstance(mod, (spnn.Conv3d, spnn.BatchNorm)):
             yield name, mod
-
-
-def guess_arch(sd: dict[str, torch.Tensor]) -> str | None:
-    """Which registered architecture a canonical-layout state dict comes from (for error
-    messages), asking every family that can tell."""
-    from .registry import families
-
-    for fam in families():
-        arch = fam.guess_arch(sd) if fam.guess_arch else None
-        if arch:
-            return arch
-    return None
 
 
 def _stem_width_hint(model: nn.Module, sd: dict[str, torch.Tensor]) -> str:
