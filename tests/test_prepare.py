@@ -140,3 +140,33 @@ def test_copy_axis_is_resolved_applied_and_recorded(dataset, copy_axis, axis):
     assert data_registry.get(dataset).title in model.setup.axis_meaning
     w2d = sd["layer2.0.conv2.weight"]
     assert torch.equal(model.backbone.layer2[0].conv2.weight, inflate_conv_weight(w2d, "default", axis=axis))
+
+
+# -- the same contract for every family -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("family", families(), ids=lambda f: f.name)
+def test_every_family_builds_with_uniform_arguments(family):
+    """The first model of each family: classification (and segmentation where the family
+    has it) from the same constructor arguments; 4 input channels; right output shapes;
+    every backbone module a 2D network would fill is a conv or BN named for the key."""
+    from i2p.models.pretrained import transfer_targets
+    from i2p.sparse import voxelize
+
+    arch = family.archs[0]
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    clouds = [(torch.rand(300, 3, generator=g), torch.rand(300, 4, generator=g)) for _ in range(2)]
+    x, p2v = voxelize(clouds, voxel_size=0.1)
+    model = create_model(arch, 7, "cls", in_channels=4).eval()
+    assert model(x).shape == (2, 7)
+    for name, _ in transfer_targets(model):
+        assert name and not name.startswith(("input_layer", "output_layer"))
+    if family.takes_weights:
+        assert family.first_transferred and family.layouts and family.first_transferred.rsplit(".", 1)[0] in \
+            {n for n, _ in transfer_targets(model)}
+        seg = create_model(arch, 7, "seg", in_channels=4).eval()
+        assert seg(x).feats.shape == (x.num_voxels, 7)
+    else:
+        with pytest.raises(ValueError, match="task 'cls' only"):
+            create_model(arch, 7, "seg")
