@@ -1,10 +1,12 @@
-"""Command line: ``i2p quickstart``, ``i2p info``, ``i2p data ...``."""
+"""Command line: ``i2p quickstart``, ``i2p info``, ``i2p data ...``, ``i2p train | eval |
+runs | presets``, ``i2p pretrain2d``, ``i2p figures``."""
 from __future__ import annotations
 
 import argparse
 import sys
 
 from .data.cli import add_data_commands
+from .experiments.cli import add_experiment_commands
 from .finetune import FinetuneScope
 from .pretrain2d import RECIPES_2D
 
@@ -86,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     q.set_defaults(func=_quickstart)
     sub.add_parser("info", help="torch, sparse backend and which 2D weights are on this machine").set_defaults(func=_info)
     add_data_commands(sub)
+    add_experiment_commands(sub)
     wl = sub.add_parser("weights", help="2D weight sources").add_subparsers(dest="weights_cmd", required=True)
     wl.add_parser("list", help="every registered 2D source, whether it is here, and how to get it").set_defaults(func=_info)
     t = sub.add_parser("pretrain2d", help="pretrain a 2D ResNet with i2p's trainer (FractalDB, Shapes2D, ImageFolder)")
@@ -115,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--dpi", type=int, default=90)
     f.set_defaults(func=_figures)
     p.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
-    a = p.parse_args(argv)
+    a, extra = p.parse_known_args(argv)
+    if extra:  # key=value overrides may follow options (i2p train PRESET --dry-run seeds=[0])
+        if getattr(a, "overrides", None) is None or any("=" not in x or x.startswith("-") for x in extra):
+            p.error(f"unrecognized arguments: {' '.join(extra)}")
+        a.overrides += extra
     try:
         return a.func(a)
     except (ValueError, TypeError, FileNotFoundError) as e:  # user errors: one line, no traceback

