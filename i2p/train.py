@@ -289,6 +289,11 @@ def fit(
         record = {"epoch": epoch + 1, "train_loss": loss_sum / max(len(loader), 1), "train_acc": correct / max(seen, 1),
                   "lr": opt.param_groups[0]["lr"]}
         last = epoch + 1 == cfg.epochs or (cfg.max_minutes is not None and (time.monotonic() - t0) / 60 > cfg.max_minutes)
+        if world > 1:
+            # DDP syncs gradients, not BatchNorm statistics: every rank takes rank 0's (the
+            # ones its checkpoint holds), so evaluation and the next epoch see one model
+            for b in model.buffers():
+                dist.broadcast(b.data, 0)
         if world > 1:  # rank 0's clock decides, so every rank stops after the same epoch
             flag = torch.tensor([float(last)], device=device if dist.get_backend() == "nccl" else "cpu")
             dist.broadcast(flag, 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from .paper import paper_cell, paper_cells
-from .runs import Record, _row
+from .runs import run_row
 
 __all__ = ["compare"]
 
@@ -19,7 +19,7 @@ def compare(runs, cells: Sequence[str] | None = None, table: int | None = None):
     ordering of rows, not the numbers)."""
     import pandas as pd
 
-    df = pd.DataFrame([_row(r) for r in runs]) if not isinstance(runs, pd.DataFrame) else runs
+    df = pd.DataFrame([run_row(r) for r in runs]) if not isinstance(runs, pd.DataFrame) else runs
     if df.empty or df["cell"].isna().all():
         return pd.DataFrame()
     df = df[df["cell"].notna()].assign(scale=lambda x: x["profile"].map(lambda p: "paper" if p == "real" else "teaching"))

@@ -246,7 +246,8 @@ def sweep(configs: Sequence[ExperimentConfig], *, store: str | Path = DEFAULT_ST
     return out
 
 
-def _row(r: Record) -> dict[str, Any]:
+def run_row(r: Record) -> dict[str, Any]:
+    """One row of :func:`load_runs`: what the run was and what it scored."""
     c = r.config
     row = {"key": r.key, "name": r.name, "cell": r.cell, "seed": r.seed, "task": r.setup.get("task"),
            "dataset": c["data"]["dataset"], "profile": c["data"]["profile"], "fraction": c["data"]["fraction"],
@@ -269,7 +270,7 @@ def load_runs(where: dict | Callable[[Record], bool] | None = None, store: str |
     records = [Record.load(p.parent) for p in sorted(Path(store).glob(f"*/{RECORD}"))]
     if callable(where):
         records = [r for r in records if where(r)]
-    df = pd.DataFrame([_row(r) for r in records], columns=list(_row_columns()))
+    df = pd.DataFrame([run_row(r) for r in records], columns=list(_row_columns()))
     if isinstance(where, dict):
         for col, want in where.items():
             if col not in df.columns:
