@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 __all__ = ["FinetuneScope", "parse_scope", "apply_scope", "trainable_parameters", "ModelSetup", "prepare_model",
-           "COPY_AXIS_CHOICES"]
+           "COPY_AXIS_CHOICES", "RANDOM_SOURCE"]
 
 _BN_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
@@ -128,6 +128,11 @@ def trainable_parameters(model: nn.Module) -> list[torch.nn.Parameter]:
     return [p for p in model.parameters() if p.requires_grad]
 
 
+#: the control source: the backbone keeps its random initialisation (no 2D weights) and
+#: is frozen like a pretrained one, so "pretrained vs random" is tested at equal scope
+RANDOM_SOURCE = "random"
+RANDOM_SCOPES = (FinetuneScope.IO, FinetuneScope.IO_STATS, FinetuneScope.IO_BN)
+
 #: copy axes :func:`prepare_model` accepts: data axes, the data set's up axis, or the
 #: authors' exact layout (see :func:`i2p.inflate.filter_transform`)
 COPY_AXIS_CHOICES: tuple[str, ...] = ("up", "x", "y", "z", "authors")
@@ -183,7 +188,9 @@ def prepare_model(
 ) -> nn.Module:
     """A model ready to train for one experiment: built for ``dataset`` (a name, alias or
     ``DatasetSpec``: classes, input channels and task come from it), 2D weights of
-    ``source`` (a registered source name, a path or a state dict) inflated through
+    ``source`` (a registered source name, a path, a state dict, or ``"random"``: the
+    control, a randomly initialised backbone frozen under scope io / io_stats / io_bn)
+    inflated through
     ``transform`` copied along ``copy_axis``, and ``scope`` applied.
 
     - ``scratch``: no 2D weights; giving a ``source`` is an error.
@@ -217,7 +224,13 @@ def prepare_model(
     elif learnable is not None or t_init != "default":
         raise ValueError(f"a learnable T (learnable={learnable!r}, t_init={t_init!r}) trains under scope learn_t "
                          f"only, not {scope.value}")
-    if scope is FinetuneScope.SCRATCH:
+    if source == RANDOM_SOURCE:
+        if scope not in RANDOM_SCOPES:
+            raise ValueError(f"source 'random' (a random, frozen backbone: the control of the frozen scopes) goes with "
+                             f"scope {', '.join(s.value for s in RANDOM_SCOPES)}, not {scope.value}; "
+                             "a random backbone that trains is scope scratch")
+        net = create_model(model, num_classes, spec.task, spec.in_channels, head)
+    elif scope is FinetuneScope.SCRATCH:
         if source is not None:
             raise ValueError(f"scope scratch means no 2D weights, but source {_source_label(source)!r} was given; "
                              "drop the source, or use scope whole to finetune from it")

@@ -170,3 +170,15 @@ def test_every_family_builds_with_uniform_arguments(family):
     else:
         with pytest.raises(ValueError, match="task 'cls' only"):
             create_model(arch, 7, "seg")
+
+
+def test_random_backbone_control_is_frozen_like_a_pretrained_one():
+    pre = prepare_model("modelnet40", "efficientnet_lite0", LITE0, "io_stats")
+    rnd = prepare_model("modelnet40", "efficientnet_lite0", "random", "io_stats")
+    assert rnd.load_report is None and rnd.setup.source == "random"
+    assert [p.requires_grad for p in pre.parameters()] == [p.requires_grad for p in rnd.parameters()]
+    w = "backbone.blocks.1.0.conv_pw.weight"
+    assert not torch.equal(pre.state_dict()[w], rnd.state_dict()[w])
+    for scope in ("whole", "scratch", "learn_t"):
+        with pytest.raises(ValueError, match="source 'random' .* goes with scope io, io_stats, io_bn"):
+            prepare_model("modelnet40", "efficientnet_lite0", "random", scope)

@@ -180,7 +180,7 @@ class ExperimentConfig:
         is not on this machine (``check_weights``: the message says how to get it) and
         real-data roots that fail the data set's check (``check_data``). Returns self."""
         from ..data.registry import get as get_dataset
-        from ..finetune import COPY_AXIS_CHOICES, FinetuneScope, parse_scope
+        from ..finetune import COPY_AXIS_CHOICES, RANDOM_SCOPES, RANDOM_SOURCE, FinetuneScope, parse_scope
         from ..inflate import TRANSFORM_NAMES
         from ..models import family_of
         from ..models.layers import HEADS
@@ -222,7 +222,10 @@ class ExperimentConfig:
         scratch = scope is FinetuneScope.SCRATCH
         _check(not (scratch and m.source), f"model.scope scratch takes no 2D source, got model.source={m.source!r}")
         _check(scratch or m.source, f"model.scope {scope.value} finetunes 2D weights: set model.source (see i2p info)")
-        if m.source and m.source in SOURCES:
+        if m.source == RANDOM_SOURCE:
+            _check(scope in RANDOM_SCOPES, f"model.source random (the random-backbone control) goes with scope "
+                   f"{', '.join(s.value for s in RANDOM_SCOPES)}, not {scope.value}")
+        elif m.source and m.source in SOURCES:
             _check(family_of(SOURCES[m.source].arch) is family and SOURCES[m.source].arch == m.model,
                    f"model.source {m.source!r} holds a {SOURCES[m.source].arch}, model.model is {m.model}")
         elif m.source:
