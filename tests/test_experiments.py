@@ -60,6 +60,8 @@ def test_unknown_keys_are_refused_with_the_valid_ones(d, match):
     ({"seeds": []}, "seeds must be a non-empty list"),
     ({"seeds": [1, 1]}, "seeds repeat"),
     ({"device": "tpu"}, "device must be auto, cpu or cuda"),
+    ({"model.source": "random", "model.scope": "whole"}, "source random .* goes with scope io, io_stats, io_bn"),
+    ({"model.source": "nowhere.pth"}, "is neither a registered 2D source .* nor a checkpoint file"),
     ({"model.source": "resnet18.imagenet1k", "model.model": "resnet18"}, "model.source: resnet18.imagenet1k .* not on this machine"),
 ])
 def test_bad_values_are_refused_before_any_compute(over, match, tmp_path):

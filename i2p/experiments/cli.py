@@ -21,8 +21,9 @@ overrides (dotted keys, YAML values), e.g.
 Finished runs come back from the store, unfinished ones resume. Scopes (model.scope):
 """ + "\n".join(f"  {s.value:9s} {s.label}" for s in FinetuneScope) + """
 
-model.copy_axis: up (the data set's up axis: a top-down view), x, y, z, or authors (the
-authors' layout, for paper-scale reproduction). model.learnable (learn_t only): shared or
+model.source: a 2D source (`i2p info`), a checkpoint path, or random (a random, frozen
+backbone: the control of io / io_stats / io_bn). model.copy_axis: up (the data set's up
+axis: a top-down view), x, y, z, or authors (the authors' layout, for paper scale). model.learnable (learn_t only): shared or
 nonshared; model.t_init: default or random.
 """
 
