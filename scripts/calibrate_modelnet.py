@@ -25,8 +25,8 @@ def configs(seeds: list[int], options: dict, epochs: int | None, tag: str):
     for scope, source in ROWS:
         base = preset(f"teaching/t1.{scope}.modelnet40").config
         over = {"seeds": seeds, "data.options": options, "name": f"calib{tag}/{scope}/{source or 'none'}"}
-        if source == "random":
-            over["model.source"] = "random"
+        if source == "random":  # a control, not the paper's cell
+            over.update({"model.source": "random", "cell": None})
         if epochs:
             over["recipe.epochs"] = epochs
         out.append(base.with_overrides(over))

@@ -2,6 +2,7 @@
 readers, their checks, the cache rules and the gallery."""
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
 from pathlib import Path
@@ -12,9 +13,11 @@ import pytest
 import torch
 
 from fixtures_modelnet import LAYOUT, write_real
-from i2p.data.mesh import sample_surface
-from i2p.data.modelnet import CLASSES, SPEC, load_h5, load_off, read_off, synth_mesh, synth_shape
+from i2p.data.mesh import normalize_unit_sphere, sample_surface, sphere
+from i2p.data.modelnet import CLASSES, SPEC, SPLITS, load_h5, load_off, read_off, synth_mesh, synth_shape
 from i2p.data.modelnet.frame import z_up_to_y_up
+from i2p.data.modelnet.synth import synth_capture
+from i2p.data.modelnet.synth.sensor import OCCLUDER_RADIUS, capture
 from i2p.data.transforms import Compose
 
 TINY = {"classes": ["chair", "cup", "table"], "train": 3, "test": 2, "points": 2048}
@@ -44,7 +47,7 @@ def test_classes_and_profiles():
     assert CLASSES[:3] == ("airplane", "bathtub", "bed") and CLASSES[-2:] == ("wardrobe", "xbox")
     assert list(CLASSES) == sorted(CLASSES)  # the official order is alphabetical
     t, full = SPEC.profiles["teaching"], SPEC.profiles["full"]
-    assert set(t) == set(full) == {"classes", "train", "test", "points"}
+    assert set(t) == set(full) == {"classes", "train", "test", "points", "view", "noise", "occlusion"}
     assert len(t["classes"]) == 10 and set(t["classes"]) <= set(CLASSES)
     assert t["classes"] == [c for c in CLASSES if c in t["classes"]]  # official order kept
     assert {"table", "desk", "chair", "stool", "cup", "vase", "bottle"} <= set(t["classes"])
@@ -180,7 +183,16 @@ def test_damaged_cache_is_detected_and_regenerated(tmp_path):
     ({"train": 0}, r"'train' must be an integer >= 1"),
     ({"points": 2.5}, r"'points' must be an integer"),
     ({"test": True}, r"'test' must be an integer"),
-    ({"shapes": 3}, r"unknown SynthModelNet option.*shapes.*valid options: classes, points, test, train"),
+    ({"shapes": 3}, (r"unknown SynthModelNet option.*shapes.*valid options: classes, noise, occlusion, points, "
+                     r"test, train, view")),
+    ({"view": "side"}, r"'view' must be one of 'full', 'partial' .*got 'side'"),
+    ({"view": None}, r"'view' must be one of 'full', 'partial'"),
+    ({"noise": -0.01}, r"'noise' must be a number >= 0 .*got -0.01"),
+    ({"noise": "0.01"}, r"'noise' must be a number >= 0"),
+    ({"noise": float("nan")}, r"'noise' must be a number >= 0"),
+    ({"occlusion": 1.5}, r"'occlusion' must be a probability in \[0, 1\] .*got 1.5"),
+    ({"occlusion": -0.1}, r"'occlusion' must be a probability in \[0, 1\]"),
+    ({"occlusion": True}, r"'occlusion' must be a probability in \[0, 1\]"),
 ])
 def test_bad_options_rejected(tmp_path, bad, match):
     with pytest.raises(ValueError, match=match):
@@ -225,6 +237,121 @@ def test_teaching_profile_separable_but_not_trivially(teaching_root):
     cent = np.stack([xtr[ytr == c].mean(0) for c in range(10)])
     acc = float((((xte[:, None] - cent[None]) ** 2).sum(-1).argmin(1) == yte).mean())
     assert 0.4 < acc < 0.98, acc
+
+
+# ----------------------------------------------------------------------------- capture options (harder data)
+#: sha1 of synth_shape(...) before the capture options existed (generator_version 3)
+PINNED = {("chair", 0, "train", 0, 2048): "db0dcf1cc60f33aee6ef46c0da6423585d50d69d",
+          ("airplane", 3, "test", 7, 2048): "4658fc7a24d93cfdd7cde21a34db713072556275",
+          ("vase", 1, "train", 2, 512): "8e688128c501c96a472a87674f09d290a8dffd1d"}
+HARD = {"view": "partial", "noise": 0.01, "occlusion": 0.3}
+
+
+def _mesh_coords(cap):
+    """A capture's points back in its mesh's coordinates (exact without noise)."""
+    return cap.points.astype(np.float64) * cap.scale + cap.offset
+
+
+def test_capture_defaults_reproduce_the_data_from_before_the_options(tmp_path):
+    for (cls, seed, split, i, n), sha in PINNED.items():
+        p = synth_shape(cls, seed, split, i, n)
+        assert hashlib.sha1(p.tobytes()).hexdigest() == sha, (cls, seed, split, i, n)
+        assert np.array_equal(synth_shape(cls, seed, split, i, n, view="full", noise=0.0, occlusion=0.0), p)
+    # the recipe from before: uniform by area from the stream (seed, class, split, index, 1), normalised
+    v, f = synth_mesh("cup", 2, "test", 3)
+    g = np.random.default_rng(np.random.SeedSequence([2, CLASSES.index("cup"), SPLITS.index("test"), 3, 1]))
+    old = normalize_unit_sphere(sample_surface(v, f, 1024, g)).astype(np.float32)
+    assert np.array_equal(synth_shape("cup", 2, "test", 3, 1024), old)
+    # every profile holds the defaults; numbers count as floats (0 and 0.0 are one cache)
+    for prof in SPEC.profiles.values():
+        assert (prof["view"], prof["noise"], prof["occlusion"]) == ("full", 0.0, 0.0)
+    plain = SPEC.make(options=TINY, root=tmp_path, progress=False)
+    explicit = {**TINY, "view": "full", "noise": 0.0, "occlusion": 0}
+    assert SPEC.make(options=explicit, root=tmp_path, progress=False) == plain
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_partial_view_sees_one_side():
+    # a sphere: only the cap facing the camera, none of the far hemisphere
+    v, f = sphere((0, 0, 0), 1.0, 20)
+    for s in range(3):
+        cap = capture(v, f, 2048, lambda k, s=s: np.random.default_rng([s, k]), view="partial")
+        x = _mesh_coords(cap)
+        d = float(np.linalg.norm(cap.eye))
+        e = cap.eye / d
+        assert 2.5 - 1e-9 <= d <= 3.5 + 1e-9 and 10 <= np.degrees(np.arcsin(e[1])) <= 50  # y up
+        assert np.abs(np.linalg.norm(x, axis=1) - 1).max() < 0.02  # on the surface
+        assert (x @ e).min() > 0.2  # the visible cap is x.e >= 1/d (0.29..0.4)
+        u = x / np.linalg.norm(x, axis=1, keepdims=True)
+        assert u.mean(0) @ e > 0.7
+        full = _mesh_coords(capture(v, f, 2048, lambda k, s=s: np.random.default_rng([s, k])))
+        assert np.linalg.norm((full / np.linalg.norm(full, axis=1, keepdims=True)).mean(0)) < 0.1
+    # a round class: the mean direction from the centre has a clear norm, towards the camera
+    for i in range(4):
+        v, f = synth_mesh("vase", 0, "train", i)
+        c = (v.min(0) + v.max(0)) / 2
+        cap = synth_capture("vase", 0, "train", i, view="partial")
+        assert cap.points.shape == (2048, 3) and cap.points.dtype == np.float32
+        assert np.linalg.norm(cap.points, axis=1).max() == pytest.approx(1.0, abs=1e-5)
+        assert np.abs(cap.points.mean(0)).max() < 1e-5
+        m = [((x - c) / np.linalg.norm(x - c, axis=1, keepdims=True)).mean(0)
+             for x in (_mesh_coords(cap), _mesh_coords(synth_capture("vase", 0, "train", i)))]
+        e = (cap.eye - c) / np.linalg.norm(cap.eye - c)
+        assert np.linalg.norm(m[0]) > 0.35 and m[0] @ e > 0.9 * np.linalg.norm(m[0]), (i, m[0])
+        assert np.linalg.norm(m[1]) < 0.2, (i, m[1])
+
+
+def test_partial_view_deterministic_per_seed(tmp_path):
+    a = synth_shape("chair", 0, "train", 1, view="partial")
+    assert np.array_equal(a, synth_shape("chair", 0, "train", 1, view="partial"))
+    assert not np.allclose(a, synth_shape("chair", 1, "train", 1, view="partial"))
+    assert not np.allclose(a, synth_shape("chair", 0, "train", 2, view="partial"))
+    assert not np.allclose(a, synth_shape("chair", 0, "train", 1))
+    small = {**TINY, "train": 2, "test": 1, **HARD}
+    ds = _load("train", tmp_path, options=small)
+    pts = _cloud(ds)
+    assert pts.shape == (6, 2048, 3) and pts.dtype == np.float32
+    assert np.array_equal(pts[2], synth_shape("cup", 0, "train", 0, **HARD))  # the same stream as alone
+    solo = _load("train", tmp_path, options={**small, "classes": ["cup"]})
+    assert np.array_equal(_cloud(solo), pts[2:4])
+    assert not np.allclose(_cloud(_load("train", tmp_path, options=small, seed=1)), pts)
+
+
+def test_noise_moves_points_by_its_std():
+    for view in ("full", "partial"):
+        clean = synth_shape("table", 0, "test", 0, view=view).astype(np.float64)
+        for std in (0.005, 0.02):
+            d = synth_shape("table", 0, "test", 0, view=view, noise=std).astype(np.float64) - clean
+            assert d.std() == pytest.approx(std, rel=0.05) and abs(d.mean()) < std / 10
+    a = synth_shape("table", 0, "test", 0, noise=0.01)
+    assert np.array_equal(a, synth_shape("table", 0, "test", 0, noise=0.01))
+    assert not np.array_equal(a, synth_shape("table", 1, "test", 0, noise=0.01))
+
+
+@pytest.mark.parametrize("view", ["full", "partial"])
+def test_occlusion_cuts_a_ball_out(view):
+    for i in range(3):
+        cap = synth_capture("sofa", 0, "train", i, view=view, occlusion=1.0)
+        clean = synth_capture("sofa", 0, "train", i, view=view)
+        assert cap.hole is not None and clean.hole is None and cap.points.shape == (2048, 3)
+        centre, radius = cap.hole
+        # in the cloud's own coordinates the hole is a ball of about 0.3 with no points in it...
+        c, r = (centre - cap.offset) / cap.scale, radius / cap.scale
+        assert OCCLUDER_RADIUS * 0.8 < r < OCCLUDER_RADIUS * 1.5
+        assert np.linalg.norm(cap.points - c, axis=1).min() > r - 1e-5
+        # ... around a point of the surface, where the clean cloud of the same shape has points
+        inside = np.linalg.norm(_mesh_coords(clean) - centre, axis=1) < radius
+        assert inside.sum() > 20
+        assert np.abs(cap.points.mean(0)).max() < 1e-5
+        assert np.linalg.norm(cap.points, axis=1).max() == pytest.approx(1.0, abs=1e-5)
+    # a probability per shape: the shapes it spares are the unoccluded ones, exactly
+    holes = 0
+    for i in range(30):
+        cap = synth_capture("stool", 0, "train", i, view=view, occlusion=0.3)
+        if cap.hole is None:
+            assert np.array_equal(cap.points, synth_shape("stool", 0, "train", i, view=view))
+        holes += cap.hole is not None
+    assert 3 <= holes <= 18, holes
 
 
 # ----------------------------------------------------------------------------- gallery

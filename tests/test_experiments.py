@@ -123,6 +123,16 @@ def test_teaching_presets_validate_offline_and_say_what_stands_in():
     assert preset("teaching/t7.io_stats.st_ri").config.model.t_init == "random"
 
 
+def test_teaching_presets_use_the_papers_source_when_it_is_here(monkeypatch):
+    module = importlib.import_module("i2p.experiments.presets")  # the package's `presets` is the function
+    monkeypatch.setattr(module, "_here", lambda source: source == "resnet18.imagenet1k")
+    p = preset("teaching/t1.io.modelnet40")
+    assert (p.config.model.model, p.config.model.source, p.note) == ("resnet18", "resnet18.imagenet1k", "")
+    assert preset("teaching/t1.scratch.modelnet40").config.model.model == "resnet18"  # like-for-like scratch
+    assert preset("teaching/t6.scratch.resnet50").config.model.model == "efficientnet_lite1"
+    assert preset("teaching/t1.linear_net.modelnet40").config.model.model == "linear_net"
+
+
 @pytest.fixture(scope="module")
 def real_data(tmp_path_factory):
     """Each data set's official-format fixture where the paper presets look for it."""

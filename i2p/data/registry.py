@@ -201,7 +201,8 @@ class DatasetSpec:
 
     # ------------------------------------------------------------------ hooks
     def validate_options(self, opts: dict) -> None:
-        """*hook*: raise ``ValueError`` for option values that make no sense."""
+        """*hook*: raise ``ValueError`` for option values that make no sense (may
+        normalise values in place, e.g. ints to floats, so equal options share a cache)."""
 
     def generate(self, folder: Path, opts: dict, seed: int, progress: bool) -> None:
         """*hook*: write the stand-in's cloud sets into ``folder``."""

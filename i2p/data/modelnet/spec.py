@@ -11,6 +11,7 @@ from . import real
 from .gallery import gallery_figure
 from .labels import CLASSES, SPLITS
 from .synth import write_sets
+from .synth.sensor import check_options
 
 __all__ = ["ModelNet40Spec"]
 
@@ -18,7 +19,28 @@ _COUNTS = ("train", "test", "points")
 
 
 class ModelNet40Spec(DatasetSpec):
-    """ModelNet40 shape classification: 40 classes, 2048 y-up points per shape in the unit sphere."""
+    """ModelNet40 shape classification: 40 classes, 2048 y-up points per shape in the unit sphere.
+
+    SynthModelNet's options (every profile has every key; ``options={...}`` overrides):
+
+    - ``classes``: a subset of :data:`CLASSES` in the official order (labels index it);
+      ``train``, ``test``: shapes per class in each split; ``points``: points per shape.
+    - ``view`` (default ``"full"``): ``"full"`` samples uniformly by area over the whole
+      surface, like ``modelnet40_ply_hdf5_2048``; ``"partial"`` keeps only what one
+      depth-sensor view sees (self-occlusion, a real scan's density): a camera at a uniform
+      azimuth, 10-50 degrees above the horizon, 2.5-3.5 object radii away, one ray per pixel
+      cast with open3d, ``points`` of the hits drawn, then normalised into the unit sphere
+      like the default (the setting of real scans, e.g. ScanObjectNN).
+    - ``noise`` (default ``0.0``): std of Gaussian sensor noise added to every coordinate
+      after normalisation, in unit-sphere units (0.01 = 1% of the radius).
+    - ``occlusion`` (default ``0.0``): probability that a ball of radius 0.3 (unit-sphere
+      units) centred on a random point of the (visible) surface is cut out before the
+      ``points`` are drawn: clutter in front of the object.
+
+    The defaults reproduce the data (and the cache folders) from before these three
+    options existed, bit for bit; the details and the random streams are in
+    :mod:`i2p.data.modelnet.synth.sensor`.
+    """
 
     name = "modelnet40"
     aliases = ("modelnet",)
@@ -36,14 +58,19 @@ class ModelNet40Spec(DatasetSpec):
     }
     eval_split = "test"
     #: ``classes`` (a subset in the official order; labels index this list), shapes per class
-    #: in ``train`` and ``test``, and ``points`` per shape
+    #: in ``train`` and ``test``, ``points`` per shape, and how the points are captured:
+    #: ``view`` ("full": the whole surface, uniform by area | "partial": one depth-sensor
+    #: view), ``noise`` (Gaussian std after normalisation, unit-sphere units), ``occlusion``
+    #: (chance a ball of radius 0.3 is cut out). The capture defaults ("full", 0.0, 0.0)
+    #: are the clean data of ``modelnet40_ply_hdf5_2048``; see the class docstring.
     profiles = {
         # diverse, with confusable groups: table/desk, chair/stool(/sofa), cup/vase/bottle
         "teaching": {
             "classes": ["airplane", "bottle", "chair", "cup", "desk", "lamp", "sofa", "stool", "table", "vase"],
-            "train": 40, "test": 10, "points": 2048,
+            "train": 40, "test": 10, "points": 2048, "view": "full", "noise": 0.0, "occlusion": 0.0,
         },
-        "full": {"classes": list(CLASSES), "train": 80, "test": 20, "points": 2048},
+        "full": {"classes": list(CLASSES), "train": 80, "test": 20, "points": 2048,
+                 "view": "full", "noise": 0.0, "occlusion": 0.0},
     }
     #: 3: y-up like the h5 release (2: z-up)
     generator_version = 3
@@ -62,9 +89,12 @@ class ModelNet40Spec(DatasetSpec):
             v = opts[k]
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{self.stand_in} option {k!r} must be an integer >= 1, got {v!r}")
+        check_options(opts["view"], opts["noise"], opts["occlusion"], self.stand_in)
+        opts["noise"], opts["occlusion"] = float(opts["noise"]), float(opts["occlusion"])  # 0 and 0.0: one cache
 
     def generate(self, folder: Path, opts: dict, seed: int, progress: bool) -> None:
-        write_sets(folder, opts["classes"], {s: opts[s] for s in SPLITS}, opts["points"], seed, progress)
+        write_sets(folder, opts["classes"], {s: opts[s] for s in SPLITS}, opts["points"], seed, progress,
+                   view=opts["view"], noise=opts["noise"], occlusion=opts["occlusion"])
 
     def split_files(self, split: str, opts: dict) -> list[str]:
         return [f"{split}.npz"]

@@ -6,8 +6,10 @@ cloud of a shape; :mod:`.parts` the helpers the recipes share; :mod:`.furniture`
 :mod:`.outdoor` the recipes themselves. A recipe draws from its shape's own stream
 (:class:`.parts.Rand`) and returns the parts of a z-up mesh (the mesh toolkit's frame)
 standing on z = 0; :func:`synth_mesh` stretches, turns and sets it into ModelNet40's y-up
-frame.
+frame; :mod:`.sensor` turns the mesh into its cloud (whole surface by default, or one
+depth-sensor view, with noise and occluders: the options that make the set harder).
 """
-from .shapes import RECIPES, synth_mesh, synth_shape, write_sets
+from .sensor import VIEWS, Capture
+from .shapes import RECIPES, synth_capture, synth_mesh, synth_shape, write_sets
 
-__all__ = ["RECIPES", "synth_mesh", "synth_shape", "write_sets"]
+__all__ = ["RECIPES", "VIEWS", "Capture", "synth_capture", "synth_mesh", "synth_shape", "write_sets"]

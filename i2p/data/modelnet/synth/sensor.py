@@ -40,7 +40,7 @@ import numpy as np
 from ...mesh import normalize_unit_sphere, sample_surface
 
 __all__ = ["VIEWS", "DEFAULTS", "ELEVATION_DEG", "DISTANCE_RADII", "OCCLUDER_RADIUS", "Capture", "capture",
-           "check_options", "scan_pool"]
+           "camera", "check_options"]
 
 #: values of the ``view`` option
 VIEWS: tuple[str, ...] = ("full", "partial")
@@ -54,7 +54,7 @@ DISTANCE_RADII: tuple[float, float] = (2.5, 3.5)
 OCCLUDER_RADIUS: float = 0.3
 #: candidate points per output point (surface samples or ray hits) when some are cut or drawn
 _POOL = 2
-#: first image resolution (pixels per side) of a scan, and the largest one tried
+#: the smallest and largest image resolution (pixels per side) of a scan
 _RES0, _RES_MAX = 96, 2048
 
 
@@ -96,33 +96,37 @@ def capture(v: np.ndarray, f: np.ndarray, num_points: int, stream: Callable[[int
     gives the shape's child stream ``k``."""
     check_options(view, noise, occlusion)
     g = stream(1)
-    cut = occlusion > 0 and bool((g3 := stream(3)).random() < occlusion)
+    g_occ = stream(3) if occlusion > 0 else None
+    cut = g_occ is not None and bool(g_occ.random() < occlusion)
     eye = None
     if view == "full":
         if not cut:  # the default: exactly the sampling these options were added to
             pts = sample_surface(v, f, num_points, g, what=what)
             return _finish(pts, None, None, noise, stream)
-        more = lambda: sample_surface(v, f, _POOL * num_points, g, what=what)  # noqa: E731
+
+        def more(k: int) -> np.ndarray:  # k-th batch of candidates: surface samples
+            return sample_surface(v, f, _POOL * num_points, g, what=what)
     else:
         eye = camera(v, stream(2))
         scan = _Scanner(v, f, eye)
         res = scan.resolution_for(_POOL * num_points, g)
-        more = lambda: scan.cast(res, g)  # noqa: E731
-    pool = more()
+
+        def more(k: int) -> np.ndarray:  # k-th scan: 2**k times finer each way
+            return scan.cast(min(res << k, _RES_MAX), g)
+    pool = more(0)
     if len(pool) == 0:
         raise ValueError(f"{what}: the camera at {eye} sees nothing")
     hole = None
     if cut:
         mean = pool.mean(0)
         radius = OCCLUDER_RADIUS * float(np.linalg.norm(pool - mean, axis=1).max())
-        hole = (pool[int(g3.integers(len(pool)))].copy(), radius)
+        hole = (pool[int(g_occ.integers(len(pool)))].copy(), radius)
         pool = _outside(pool, hole)
-        for _ in range(6):  # too few left: more candidates (surface samples / a finer scan) with the same hole
-            if len(pool) >= num_points:
-                break
-            if view == "partial":
-                res = min(2 * res, _RES_MAX)
-            pool = np.concatenate([pool, _outside(more(), hole)]) if view == "full" else _outside(more(), hole)
+    for k in range(1, 5):  # too few (left): more samples / a finer scan, the same hole
+        if len(pool) >= num_points:
+            break
+        fresh = _outside(more(k), hole)
+        pool = np.concatenate([pool, fresh]) if view == "full" else fresh
     if len(pool) >= num_points:
         pts = pool[g.choice(len(pool), num_points, replace=False)]
     else:  # a pathological view: everything it has, then repeats
@@ -130,7 +134,9 @@ def capture(v: np.ndarray, f: np.ndarray, num_points: int, stream: Callable[[int
     return _finish(pts, eye, hole, noise, stream)
 
 
-def _outside(p: np.ndarray, hole: tuple[np.ndarray, float]) -> np.ndarray:
+def _outside(p: np.ndarray, hole: tuple[np.ndarray, float] | None) -> np.ndarray:
+    if hole is None:
+        return p
     return p[np.linalg.norm(p - hole[0], axis=1) > hole[1]]
 
 
@@ -178,7 +184,7 @@ class _Scanner:
         right /= np.linalg.norm(right)
         up = np.cross(right, w)
         half = radius / math.sqrt(max(dist * dist - radius * radius, 1e-12))  # tan of the half field of view
-        self.eye, self.w, self.right, self.up, self.half = eye, w, right * half, up * half, half
+        self.eye, self.w, self.right, self.up = eye, w, right * half, up * half
 
     def cast(self, res: int, g: np.random.Generator) -> np.ndarray:
         """The first hits of a ``res`` x ``res`` image, each ray jittered inside its pixel."""
@@ -201,7 +207,3 @@ class _Scanner:
             return _RES_MAX
         return int(min(_RES_MAX, max(_RES0, math.ceil(1.15 * math.sqrt(hits / probe)))))
 
-
-def scan_pool(v: np.ndarray, f: np.ndarray, eye: np.ndarray, res: int, g: np.random.Generator) -> np.ndarray:
-    """Every first hit of a ``res`` x ``res`` scan of mesh ``(v, f)`` from ``eye`` (tests, figures)."""
-    return _Scanner(v, f, eye).cast(res, g)

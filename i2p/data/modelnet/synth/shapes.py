@@ -1,5 +1,6 @@
 """SynthModelNet shapes: the recipe table, each shape's own random stream, the y-up mesh
-and its sampled cloud, and the writer of a generated set."""
+and its cloud (captured under the sensor options of :mod:`.sensor`), and the writer of a
+generated set."""
 from __future__ import annotations
 
 import math
@@ -8,14 +9,15 @@ from typing import Sequence
 
 import numpy as np
 
-from ...mesh import Mesh, merge, normalize_unit_sphere, rot_z, sample_surface
+from ...mesh import Mesh, merge, rot_z
 from ...store import save_cloudset
 from ..frame import z_up_to_y_up
 from ..labels import CLASSES, SPLITS
 from . import containers, devices, fixtures, furniture, outdoor, storage
 from .parts import Rand, Recipe
+from .sensor import Capture, capture
 
-__all__ = ["RECIPES", "synth_mesh", "synth_shape", "write_sets"]
+__all__ = ["RECIPES", "synth_mesh", "synth_capture", "synth_shape", "write_sets"]
 
 _BY_THEME: dict[str, Recipe] = {c: r for m in (containers, devices, fixtures, furniture, outdoor, storage)
                                  for c, r in m.RECIPES.items()}
@@ -55,20 +57,32 @@ def synth_mesh(cls: str, seed: int = 0, split: str = "train", index: int = 0, ma
     return z_up_to_y_up(v), f
 
 
-def synth_shape(cls: str, seed: int = 0, split: str = "train", index: int = 0, num_points: int = 2048) -> np.ndarray:
-    """``[num_points, 3]`` float32 y-up surface points of one shape, in the unit sphere
-    (sampled uniformly by area, centred on the mean, divided by the largest norm, like
-    ``modelnet40_ply_hdf5_2048``)."""
+def synth_capture(cls: str, seed: int = 0, split: str = "train", index: int = 0, num_points: int = 2048, *,
+                  view: str = "full", noise: float = 0.0, occlusion: float = 0.0) -> Capture:
+    """:func:`synth_shape`'s cloud with where it came from (camera, hole, normalisation),
+    in :func:`synth_mesh`'s coordinates."""
     v, f = synth_mesh(cls, seed, split, index)
-    g = _stream(cls, seed, split, index, 1)
-    pts = sample_surface(v, f, num_points, g, what=f"synthetic {cls} #{index}")
-    return normalize_unit_sphere(pts).astype(np.float32)
+    return capture(v, f, num_points, lambda k: _stream(cls, seed, split, index, k), view=view, noise=noise,
+                   occlusion=occlusion, what=f"synthetic {cls} #{index}")
+
+
+def synth_shape(cls: str, seed: int = 0, split: str = "train", index: int = 0, num_points: int = 2048, *,
+                view: str = "full", noise: float = 0.0, occlusion: float = 0.0) -> np.ndarray:
+    """``[num_points, 3]`` float32 y-up points of one shape, in the unit sphere (centred on
+    the mean, divided by the largest norm, like ``modelnet40_ply_hdf5_2048``).
+
+    By default sampled uniformly by area over the whole surface; ``view="partial"`` keeps
+    what one depth-sensor view sees, ``noise`` adds Gaussian jitter (std, unit-sphere
+    units) and ``occlusion`` is the chance a ball of the cloud is cut out
+    (:mod:`.sensor`)."""
+    return synth_capture(cls, seed, split, index, num_points, view=view, noise=noise, occlusion=occlusion).points
 
 
 def write_sets(folder: Path, classes: Sequence[str], counts: dict[str, int], points: int, seed: int,
-               progress: bool) -> None:
+               progress: bool, *, view: str = "full", noise: float = 0.0, occlusion: float = 0.0) -> None:
     """Write ``<split>.npz`` for each split in ``counts`` (shapes per class): samples
-    ``{"points", "label" (index into classes), "name": "<class>_<i>"}``."""
+    ``{"points", "label" (index into classes), "name": "<class>_<i>"}``, captured with the
+    sensor options ``view``, ``noise``, ``occlusion`` (:func:`synth_shape`)."""
     from tqdm.auto import tqdm
 
     total = len(classes) * sum(counts.values())
@@ -77,7 +91,7 @@ def write_sets(folder: Path, classes: Sequence[str], counts: dict[str, int], poi
             samples = []
             for label, cls in enumerate(classes):
                 for i in range(n):
-                    samples.append({"points": synth_shape(cls, seed, split, i, points), "label": label,
-                                    "name": f"{cls}_{i}"})
+                    pts = synth_shape(cls, seed, split, i, points, view=view, noise=noise, occlusion=occlusion)
+                    samples.append({"points": pts, "label": label, "name": f"{cls}_{i}"})
                     bar.update(1)
             save_cloudset(folder / f"{split}.npz", samples)
