@@ -172,7 +172,7 @@ def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool) -
     tcfg = TrainConfig(**config.train_kwargs(spec, seed), num_classes=len(train.classes),
                        checkpoint_dir=str(folder / "ckpt"), resume=True, progress=progress)
     ckpt = folder / "ckpt" / "last.pt"
-    start = torch.load(ckpt, map_location="cpu", weights_only=False)["epoch"] if ckpt.is_file() else 0
+    start = torch.load(ckpt, map_location="cpu", weights_only=False, mmap=True)["epoch"] if ckpt.is_file() else 0
     board = _Board(folder, start) if writer else None
     t_data = time.monotonic()
     try:

@@ -1,13 +1,13 @@
-"""Calibration sweep of the SynthModelNet teaching study (issue #8): does the stand-in
-leave headroom between the paper's rows and its controls?
+"""Calibration sweep of a teaching stand-in (issue #8): does it leave headroom between
+the paper's rows and its controls?
 
-Runs Table 1's ModelNet rows at teaching scale -- EfficientNet-Lite0 ImageNet under I,O /
-I,O,mu,sigma / I,O,mu,sigma,W,b / whole, the same frozen scopes with a random backbone,
-and scratch -- for the given seeds and generator options, into a results store, then
-prints the table. Usage:
+Runs Table 1's rows of one data set at teaching scale -- the teaching presets (offline
+ImageNet EfficientNet-Lite0) under I,O / I,O,mu,sigma / I,O,mu,sigma,W,b / whole, the same
+frozen scopes with a random backbone (the control), and scratch -- for the given seeds and
+generator options, into a results store, then prints mean, std and count per row. Usage:
 
-    python scripts/calibrate_modelnet.py --store runs/calibration --seeds 0 1 2 \
-        --options '{"view": "partial", "noise": 0.01}'
+    python scripts/calibrate.py --dataset modelnet40 --store runs/calibration --seeds 0 1 2 \
+        --options '{"view": "partial", "noise": 0.01}' --tag v2
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ ROWS = [("io", "pre"), ("io_stats", "pre"), ("io_bn", "pre"), ("whole", "pre"), 
         ("io", "random"), ("io_stats", "random"), ("io_bn", "random")]
 
 
-def configs(seeds: list[int], options: dict, epochs: int | None, tag: str):
+def configs(dataset: str, seeds: list[int], options: dict, epochs: int | None, tag: str):
     out = []
     for scope, source in ROWS:
-        base = preset(f"teaching/t1.{scope}.modelnet40").config
+        base = preset(f"teaching/t1.{scope}.{dataset}").config
         over = {"seeds": seeds, "data.options": options, "name": f"calib{tag}/{scope}/{source or 'none'}"}
         if source == "random":  # a control, not the paper's cell
             over.update({"model.source": "random", "cell": None})
@@ -35,13 +35,14 @@ def configs(seeds: list[int], options: dict, epochs: int | None, tag: str):
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", default="modelnet40", choices=["modelnet40", "s3dis", "semantickitti"])
     p.add_argument("--store", default="runs/calibration")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
-    p.add_argument("--options", default="{}", help="SynthModelNet generator options (JSON)")
+    p.add_argument("--options", default="{}", help="the stand-in's generator options (JSON)")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--tag", default="")
     a = p.parse_args()
-    sweep(configs(a.seeds, json.loads(a.options), a.epochs, a.tag), store=a.store)
+    sweep(configs(a.dataset, a.seeds, json.loads(a.options), a.epochs, a.tag), store=a.store)
     df = load_runs(store=a.store)
     df = df[df["name"].str.startswith(f"calib{a.tag}/")]
     print(df.groupby("name")["metric"].agg(["mean", "std", "count"]).round(3).to_string())
