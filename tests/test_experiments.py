@@ -219,6 +219,15 @@ def test_load_runs_compare_and_summarize(store):
     assert table["scale"][0] == "teaching"
 
 
+def test_compare_keeps_two_setups_of_one_cell_apart(store, tmp_path):
+    root, cfg, recs = store
+    other = cfg.with_overrides({"seeds": [0], "recipe.lr": 0.01})
+    (rec,) = run(other, store=tmp_path, progress=False)
+    table = compare([*recs, rec])
+    assert list(table["n"]) == [2, 1] and list(table["cell"]) == ["t1.io_bn.modelnet40"] * 2
+    assert table["config_key"][0] == ExperimentConfig.from_dict(recs[0].config).config_key() != table["config_key"][1]
+
+
 def test_eval_reproduces_the_record_and_refuses_other_models(store, tmp_path):
     root, cfg, (rec, _) = store
     m = evaluate_run(rec.folder, progress=False)

@@ -98,7 +98,9 @@ def _runs(a: argparse.Namespace) -> int:
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_rows", 500):
         if a.compare:
             table = compare(df, table=a.table)
-            print(table.to_string(index=False) if not table.empty else "[i2p] no run belongs to a paper cell")
+            cols = ["cell", "row", "column", "scale", "paper", "paper_mean", "paper_std", "run_mean", "run_std", "n",
+                    "model", "source", "config_key"]
+            print(table[cols].to_string(index=False) if not table.empty else "[i2p] no run belongs to a paper cell")
         else:
             cols = ["cell", "name", "seed", "dataset", "model", "source", "scope", "epochs", "metric", "key"]
             print(df[cols].to_string(index=False))

@@ -173,6 +173,12 @@ class ExperimentConfig:
     def run_key(self, seed: int) -> str:
         return hashlib.sha1(json.dumps(self.identity(seed), sort_keys=True).encode()).hexdigest()[:12]
 
+    def config_key(self) -> str:
+        """What the seeds of one experiment share (its runs differ only by seed)."""
+        d = self.identity(0)
+        del d["seed"]
+        return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
     # ------------------------------------------------------------------ validation
     def validate(self, check_data: bool = True, check_weights: bool = True) -> "ExperimentConfig":
         """Refuse what cannot run, before any compute: unknown names (listing the valid

@@ -249,8 +249,11 @@ def sweep(configs: Sequence[ExperimentConfig], *, store: str | Path = DEFAULT_ST
 def run_row(r: Record) -> dict[str, Any]:
     """One row of :func:`load_runs`: what the run was and what it scored."""
     c = r.config
-    row = {"key": r.key, "name": r.name, "cell": r.cell, "seed": r.seed, "task": r.setup.get("task"),
-           "dataset": c["data"]["dataset"], "profile": c["data"]["profile"], "fraction": c["data"]["fraction"],
+    row = {"key": r.key, "config_key": ExperimentConfig.from_dict(r.config).config_key(), "name": r.name,
+           "cell": r.cell, "seed": r.seed, "task": r.setup.get("task"),
+           "dataset": c["data"]["dataset"], "profile": c["data"]["profile"],
+           "options": json.dumps(c["data"]["options"], sort_keys=True) if c["data"]["options"] else "",
+           "fraction": c["data"]["fraction"],
            "model": c["model"]["model"], "source": c["model"]["source"], "scope": c["model"]["scope"],
            "transform": c["model"]["transform"], "axis": r.setup.get("axis"), "head": c["model"]["head"],
            "learnable": c["model"]["learnable"], "epochs": r.timings.get("epochs"),
@@ -280,7 +283,8 @@ def load_runs(where: dict | Callable[[Record], bool] | None = None, store: str |
 
 
 def _row_columns() -> Iterable[str]:
-    return ("key", "name", "cell", "seed", "task", "dataset", "profile", "fraction", "model", "source", "scope",
+    return ("key", "config_key", "name", "cell", "seed", "task", "dataset", "profile", "options", "fraction", "model",
+            "source", "scope",
             "transform", "axis", "head", "learnable", "epochs", "train_min", "device", "top1", "mean_acc", "miou",
             "metric", "folder")
 
