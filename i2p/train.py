@@ -227,6 +227,32 @@ def evaluate(model: nn.Module, dataset: Dataset, cfg: TrainConfig) -> dict:
     return {"loss": loss_sum / max(n, 1), **summarize_confusion(conf)}
 
 
+#: TrainConfig fields that may change between a run and its resumption: where and how it
+#: runs, and ``epochs`` (to continue a finished run; the schedule then stretches)
+_RESUMABLE_CHANGES = {"device", "num_workers", "checkpoint_dir", "resume", "max_minutes", "progress", "eval_every",
+                      "epochs"}
+
+
+def _check_same_run(ckpt: Path, saved: dict, cfg: TrainConfig) -> None:
+    """Refuse to continue a checkpoint made with another configuration (it would mix two runs)."""
+    now = asdict(cfg)
+    differ = sorted(k for k in now if k not in _RESUMABLE_CHANGES and k in saved and saved[k] != now[k])
+    if differ:
+        shown = ", ".join(f"{k}: {saved[k]!r} -> {now[k]!r}" for k in differ[:6])
+        raise ValueError(f"{ckpt} was made with another configuration ({shown}); resuming would mix two runs. "
+                         "Use another checkpoint_dir, or resume=False to start this one over")
+
+
+def _remove_dead_temps(ckpt: Path) -> None:
+    """Temp files of checkpoint saves killed mid-write (``.last.pt.tmp<pid>`` of a dead pid)."""
+    from .data.store import process_alive
+
+    for tmp in ckpt.parent.glob(f".{ckpt.name}.tmp*"):
+        pid = tmp.name.rsplit(".tmp", 1)[-1]
+        if pid.isdigit() and not process_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
 def fit(
     model: nn.Module,
     train_set: Dataset,
@@ -258,11 +284,20 @@ def fit(
                               nesterov=cfg.nesterov)
     history, start = History(), 0
     ckpt = Path(cfg.checkpoint_dir) / "last.pt" if cfg.checkpoint_dir else None
+    if ckpt is not None:
+        _remove_dead_temps(ckpt)
     if ckpt is not None and cfg.resume and ckpt.exists():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
-        if state.get("config", {}).get("task") != cfg.task:
-            raise ValueError(f"{ckpt} belongs to a different run (task {state.get('config', {}).get('task')})")
-        model.load_state_dict(state["model"])
+        try:
+            state = torch.load(ckpt, map_location=device, weights_only=False)
+        except Exception as e:  # truncated or not a torch file
+            raise ValueError(f"cannot resume from {ckpt}: the checkpoint is damaged ({type(e).__name__}); delete it "
+                             "to start over, or train with resume=False") from None
+        _check_same_run(ckpt, state.get("config", {}), cfg)
+        try:
+            model.load_state_dict(state["model"])
+        except RuntimeError as e:
+            raise ValueError(f"{ckpt} holds another model: {str(e).splitlines()[0]}; delete it to start over, "
+                             "or train with resume=False") from None
         opt.load_state_dict(state["optimizer"])
         history, start = History(state["history"]), state["epoch"]
         torch.set_rng_state(state["rng"])

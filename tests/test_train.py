@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import replace
 
 import pytest
@@ -102,8 +103,31 @@ def test_resume_equals_uninterrupted(train_set, tmp_path, scope):
 def test_resume_refuses_other_task(train_set, tmp_path):
     fit(new_model(), train_set, replace(CFG, epochs=1, checkpoint_dir=str(tmp_path)))
     seg = new_model("seg", num_classes=2)
-    with pytest.raises(ValueError, match="different run"):
+    with pytest.raises(ValueError, match="another configuration \\(task: 'cls' -> 'seg'\\)"):
         fit(seg, seg_dataset(), replace(CFG, task="seg", checkpoint_dir=str(tmp_path)))
+
+
+@pytest.mark.parametrize("change", [{"lr": 0.5}, {"batch_size": 2}, {"seed": 6}, {"voxel_size": 0.2}])
+def test_resume_refuses_another_configuration_naming_the_keys(train_set, tmp_path, change):
+    fit(new_model(), train_set, replace(CFG, epochs=1, checkpoint_dir=str(tmp_path)))
+    key, value = next(iter(change.items()))
+    with pytest.raises(ValueError, match=f"another configuration \\({key}: {getattr(CFG, key)!r} -> {value!r}\\).*"
+                                         "resume=False"):
+        fit(new_model(), train_set, replace(CFG, epochs=2, checkpoint_dir=str(tmp_path), **change))
+    fit(new_model(), train_set, replace(CFG, epochs=2, checkpoint_dir=str(tmp_path), progress=True))  # how, not what
+
+
+def test_resume_says_which_checkpoint_is_damaged_and_cleans_dead_temps(train_set, tmp_path):
+    cfg = replace(CFG, epochs=1, checkpoint_dir=str(tmp_path))
+    fit(new_model(), train_set, cfg)
+    dead = tmp_path / ".last.pt.tmp999999999"  # a save killed mid-write
+    dead.write_bytes(b"half")
+    alive = tmp_path / f".last.pt.tmp{os.getpid()}"
+    alive.write_bytes(b"in progress")
+    (tmp_path / "last.pt").write_bytes((tmp_path / "last.pt").read_bytes()[:100])
+    with pytest.raises(ValueError, match=f"cannot resume from {tmp_path / 'last.pt'}: the checkpoint is damaged"):
+        fit(new_model(), train_set, cfg)
+    assert not dead.exists() and alive.exists()
 
 
 def test_resume_false_starts_over(train_set, tmp_path):

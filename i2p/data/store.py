@@ -110,7 +110,7 @@ def cached_build(
         shutil.rmtree(final, ignore_errors=True)
     for stale in root.glob(f".{name}-{key}.tmp*"):  # left by runs that crashed
         pid = stale.name.rsplit(".tmp", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
     tmp = root / f".{name}-{key}.tmp{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -185,7 +185,8 @@ def verify_folder(folder: str | Path, content: bool = True) -> list[str]:
     return problems
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (temp files of dead ones may be removed)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
