@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+from pathlib import Path
 
 from i2p.experiments import load_runs, preset, sweep
 
@@ -41,11 +43,24 @@ def main() -> None:
     p.add_argument("--options", default="{}", help="the stand-in's generator options (JSON)")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--tag", default="")
+    p.add_argument("--report", action="store_true", help="only print the markdown table of the tag's finished runs")
+    p.add_argument("--export", default=None, help="copy the tag's records and configs (no checkpoints) to this folder")
     a = p.parse_args()
-    sweep(configs(a.dataset, a.seeds, json.loads(a.options), a.epochs, a.tag), store=a.store)
+    if not a.report:
+        sweep(configs(a.dataset, a.seeds, json.loads(a.options), a.epochs, a.tag), store=a.store)
     df = load_runs(store=a.store)
     df = df[df["name"].str.startswith(f"calib{a.tag}/")]
-    print(df.groupby("name")["metric"].agg(["mean", "std", "count"]).round(3).to_string())
+    stats = df.groupby("name")["metric"].agg(["mean", "std", "count"])
+    print("| row | mean | std | seeds |\n| --- | --- | --- | --- |")
+    for name, r in stats.iterrows():
+        std = f"{100 * r['std']:.1f}" if r["count"] > 1 else "–"
+        print(f"| {name.split('/', 1)[1]} | {100 * r['mean']:.1f} | {std} | {int(r['count'])} |")
+    if a.export:
+        for folder in df["folder"]:
+            dest = Path(a.export) / Path(folder).name
+            dest.mkdir(parents=True, exist_ok=True)
+            for f in ("record.json", "config.yaml"):
+                shutil.copy2(Path(folder) / f, dest / f)
 
 
 if __name__ == "__main__":
