@@ -22,15 +22,20 @@ ROWS = [("io", "pre"), ("io_stats", "pre"), ("io_bn", "pre"), ("whole", "pre"), 
         ("io", "random"), ("io_stats", "random"), ("io_bn", "random")]
 
 
-def configs(dataset: str, seeds: list[int], options: dict, epochs: int | None, tag: str):
+def configs(dataset: str, seeds: list[int], options: dict, epochs: int | None, tag: str, lr: float | None = None,
+            rows: list[str] | None = None):
     out = []
     for scope, source in ROWS:
+        if rows and f"{scope}/{source or 'none'}" not in rows:
+            continue
         base = preset(f"teaching/t1.{scope}.{dataset}").config
         over = {"seeds": seeds, "data.options": options, "name": f"calib{tag}/{scope}/{source or 'none'}"}
         if source == "random":  # a control, not the paper's cell
             over.update({"model.source": "random", "cell": None})
         if epochs:
             over["recipe.epochs"] = epochs
+        if lr:
+            over["recipe.lr"] = lr
         out.append(base.with_overrides(over))
     return out
 
@@ -42,12 +47,14 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--options", default="{}", help="the stand-in's generator options (JSON)")
     p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--rows", nargs="*", default=None, help="only these rows, e.g. whole/pre scratch/none io/random")
     p.add_argument("--tag", default="")
     p.add_argument("--report", action="store_true", help="only print the markdown table of the tag's finished runs")
     p.add_argument("--export", default=None, help="copy the tag's records and configs (no checkpoints) to this folder")
     a = p.parse_args()
     if not a.report:
-        sweep(configs(a.dataset, a.seeds, json.loads(a.options), a.epochs, a.tag), store=a.store)
+        sweep(configs(a.dataset, a.seeds, json.loads(a.options), a.epochs, a.tag, a.lr, a.rows), store=a.store)
     df = load_runs(store=a.store)
     df = df[df["name"].str.startswith(f"calib{a.tag}/")]
     stats = df.groupby("name")["metric"].agg(["mean", "std", "count"])
