@@ -40,6 +40,23 @@ def configs(dataset: str, seeds: list[int], options: dict, epochs: int | None, t
     return out
 
 
+def table(store: str, tags: list[str]) -> str:
+    """Markdown: one row per calibration row, one column per tag, mean ± std (seeds) in %."""
+    df = load_runs(store=store)
+    df = df[df["name"].fillna("").str.startswith("calib")]
+    df = df.assign(tag=df["name"].str.split("/").str[0].str.removeprefix("calib"),
+                   row=df["name"].str.split("/", n=1).str[1])
+    g = df.groupby(["tag", "row"])["metric"]
+    mean, std, n = g.mean() * 100, g.std() * 100, g.count()
+    lines = ["| row | " + " | ".join(tags) + " |", "| --- |" + " --- |" * len(tags)]
+    for scope, source in ROWS:
+        r = f"{scope}/{source or 'none'}"
+        cells = [("–" if (t, r) not in mean else f"{mean[(t, r)]:.1f}"
+                  + (f" ± {std[(t, r)]:.1f} ({n[(t, r)]})" if n[(t, r)] > 1 else "")) for t in tags]
+        lines.append(f"| {r} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", default="modelnet40", choices=["modelnet40", "s3dis", "semantickitti"])
@@ -52,7 +69,11 @@ def main() -> None:
     p.add_argument("--tag", default="")
     p.add_argument("--report", action="store_true", help="only print the markdown table of the tag's finished runs")
     p.add_argument("--export", default=None, help="copy the tag's records and configs (no checkpoints) to this folder")
+    p.add_argument("--table", nargs="+", default=None, metavar="TAG", help="only print these tags side by side")
     a = p.parse_args()
+    if a.table:
+        print(table(a.store, a.table))
+        return
     if not a.report:
         sweep(configs(a.dataset, a.seeds, json.loads(a.options), a.epochs, a.tag, a.lr, a.rows), store=a.store)
     df = load_runs(store=a.store)
