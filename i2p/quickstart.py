@@ -65,7 +65,7 @@ def run_quickstart(
         print(f"[i2p] {model.load_report}; {model.setup.axis_meaning}")
     print(f"[i2p] scope {scope.label}: {count_parameters(model, True):,} of "
           f"{count_parameters(model):,} parameters train")
-    cfg = TrainConfig(epochs=30, batch_size=16, lr=0.05, voxel_size=0.05, seed=seed, device=device,
+    cfg = TrainConfig(epochs=30, batch_size=16, lr=0.02, voxel_size=0.05, seed=seed, device=device,
                       max_minutes=minutes, progress=progress, checkpoint_dir=str(Path(out_dir) / "ckpt"),
                       resume=False)
     history = fit(model, train_set, cfg)

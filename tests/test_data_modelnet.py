@@ -20,7 +20,9 @@ from i2p.data.modelnet.synth import synth_capture
 from i2p.data.modelnet.synth.sensor import OCCLUDER_RADIUS, capture
 from i2p.data.transforms import Compose
 
-TINY = {"classes": ["chair", "cup", "table"], "train": 3, "test": 2, "points": 2048}
+#: clean surfaces (the teaching profile scans partial views; those have their own tests)
+TINY = {"classes": ["chair", "cup", "table"], "train": 3, "test": 2, "points": 2048, "view": "full", "noise": 0.0,
+        "occlusion": 0.0}
 
 
 def _load(split, tmp_path, options=TINY, **kw):
@@ -52,7 +54,8 @@ def test_classes_and_profiles():
     assert t["classes"] == [c for c in CLASSES if c in t["classes"]]  # official order kept
     assert {"table", "desk", "chair", "stool", "cup", "vase", "bottle"} <= set(t["classes"])
     assert full["classes"] == list(CLASSES)
-    assert (t["train"], t["test"], t["points"]) == (40, 10, 2048) and (full["train"], full["test"]) == (80, 20)
+    assert (t["train"], t["test"], t["points"]) == (40, 30, 2048) and (full["train"], full["test"]) == (80, 20)
+    assert (t["view"], t["noise"], t["occlusion"]) == ("partial", 0.01, 0.2)  # calibrated: README
     assert SPEC.dataset_classes(SPEC.resolve_options("teaching")) == t["classes"]
 
 
@@ -220,15 +223,16 @@ def teaching_root(tmp_path_factory):
 
 def test_teaching_profile_separable_but_not_trivially(teaching_root):
     """Nearest-centroid on 6 global descriptors (sorted covariance eigenvalues, bounding-box
-    extents): far above chance (0.10), below perfect. Seen: 0.79 (1-NN: 0.81;
-    on the full profile 0.52 and 0.755, chance 0.025)."""
+    extents): far above chance (0.10), below perfect. Seen: 0.79 on full clean surfaces
+    (1-NN: 0.81; on the full profile 0.52 and 0.755, chance 0.025); the partial-scan
+    teaching profile is harder."""
     def desc(p):
         p = np.asarray(p, dtype=np.float64)
         return np.concatenate([np.sort(np.linalg.eigvalsh(np.cov(p.T)))[::-1], np.ptp(p, axis=0)])
 
     tr = SPEC.load("train", root=teaching_root, transform=None, progress=False)
     te = SPEC.load("test", root=teaching_root, progress=False)
-    assert len(tr) == 400 and len(te) == 100
+    assert len(tr) == 400 and len(te) == 300
     xtr = np.stack([desc(s["points"]) for s in tr.samples])
     xte = np.stack([desc(s["points"]) for s in te.samples])
     mu, sd = xtr.mean(0), xtr.std(0) + 1e-9
@@ -236,7 +240,7 @@ def test_teaching_profile_separable_but_not_trivially(teaching_root):
     ytr, yte = np.array(tr.labels()), np.array(te.labels())
     cent = np.stack([xtr[ytr == c].mean(0) for c in range(10)])
     acc = float((((xte[:, None] - cent[None]) ** 2).sum(-1).argmin(1) == yte).mean())
-    assert 0.4 < acc < 0.98, acc
+    assert 0.25 < acc < 0.98, acc
 
 
 # ----------------------------------------------------------------------------- capture options (harder data)
@@ -262,9 +266,9 @@ def test_capture_defaults_reproduce_the_data_from_before_the_options(tmp_path):
     g = np.random.default_rng(np.random.SeedSequence([2, CLASSES.index("cup"), SPLITS.index("test"), 3, 1]))
     old = normalize_unit_sphere(sample_surface(v, f, 1024, g)).astype(np.float32)
     assert np.array_equal(synth_shape("cup", 2, "test", 3, 1024), old)
-    # every profile holds the defaults; numbers count as floats (0 and 0.0 are one cache)
-    for prof in SPEC.profiles.values():
-        assert (prof["view"], prof["noise"], prof["occlusion"]) == ("full", 0.0, 0.0)
+    # the full profile holds the clean defaults; numbers count as floats (0 and 0.0 are one cache)
+    prof = SPEC.profiles["full"]
+    assert (prof["view"], prof["noise"], prof["occlusion"]) == ("full", 0.0, 0.0)
     plain = SPEC.make(options=TINY, root=tmp_path, progress=False)
     explicit = {**TINY, "view": "full", "noise": 0.0, "occlusion": 0}
     assert SPEC.make(options=explicit, root=tmp_path, progress=False) == plain

@@ -87,6 +87,17 @@ def test_yaml_roundtrip_and_run_identity(tmp_path):
     assert c.run_key(0) != c.run_key(1)  # the seed is part of a run
     assert c.with_overrides({"name": "other", "device": "cpu", "cell": "t1.io.modelnet40"}).run_key(0) == c.run_key(0)
     assert c.with_overrides({"recipe.lr": 0.01}).run_key(0) != c.run_key(0)
+    # a profile that changes (new defaults, a new generator) makes new runs, never returns old ones
+    spec = registry.get("modelnet40")
+    key = c.run_key(0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(spec.profiles, "teaching", {**spec.profiles["teaching"], "noise": 0.05})
+        assert c.run_key(0) != key
+        assert c.resolved_data()["options"]["noise"] == 0.05
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(type(spec), "generator_version", spec.generator_version + 1)
+        assert c.run_key(0) != key
+    assert c.run_key(0) == key
     (tmp_path / "bad.yaml").write_text("data: [1, 2\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         ExperimentConfig.load(tmp_path / "bad.yaml")

@@ -164,9 +164,23 @@ class ExperimentConfig:
         return dataclasses.replace(self, seeds=[int(seed)])
 
     # ------------------------------------------------------------------ identity
+    def resolved_data(self) -> dict | None:
+        """The stand-in's generator options as resolved from the profile, and the generator
+        version: what the data of this config is, even after a profile changes (None for
+        real data)."""
+        from ..data.registry import get as get_dataset
+
+        if self.data.profile == "real":
+            return None
+        spec = get_dataset(self.data.dataset)
+        return {"options": spec.resolve_options(self.data.profile, self.data.options),
+                "generator_version": spec.generator_version}
+
     def identity(self, seed: int) -> dict:
-        """What decides a run's result: everything but the labels, plus the seed."""
+        """What decides a run's result: everything but the labels, the resolved data (so a
+        changed profile never returns runs of its old data), plus the seed."""
         d = {k: v for k, v in self.to_dict().items() if k not in _LABELS}
+        d["data_resolved"] = self.resolved_data()
         d["seed"] = int(seed)
         return d
 

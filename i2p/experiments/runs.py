@@ -16,6 +16,7 @@ shared store: runs are keyed by content, so parts never collide.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -52,6 +53,7 @@ class Record:
     timings: dict
     env: dict
     classes: list[str] = field(default_factory=list)
+    data: dict | None = None  # the stand-in's resolved generator options and version (None: real data)
 
     @property
     def metric(self) -> float:
@@ -189,7 +191,7 @@ def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool) -
         setup=model.setup.as_dict(), metrics=metrics, curves=_json_clean(history.epochs),
         timings={"data_s": t_data - t0, "train_s": t_train - t_data, "eval_s": t_eval - t_train,
                  "epochs": len(history.epochs), "resumed_from_epoch": start},
-        env=_env(pick_device(config.device)), classes=list(train.classes),
+        env=_env(pick_device(config.device)), classes=list(train.classes), data=config.resolved_data(),
     )
     if writer:
         record.save()
@@ -246,10 +248,19 @@ def sweep(configs: Sequence[ExperimentConfig], *, store: str | Path = DEFAULT_ST
     return out
 
 
+def _config_key(r: Record) -> str:
+    """The experiment a record belongs to (its config without the seed, and the data it
+    actually ran on: a record from before a profile changed stays apart)."""
+    d = ExperimentConfig.from_dict(r.config).identity(0)
+    del d["seed"]
+    d["data_resolved"] = r.data
+    return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+
 def run_row(r: Record) -> dict[str, Any]:
     """One row of :func:`load_runs`: what the run was and what it scored."""
     c = r.config
-    row = {"key": r.key, "config_key": ExperimentConfig.from_dict(r.config).config_key(), "name": r.name,
+    row = {"key": r.key, "config_key": _config_key(r), "name": r.name,
            "cell": r.cell, "seed": r.seed, "task": r.setup.get("task"),
            "dataset": c["data"]["dataset"], "profile": c["data"]["profile"],
            "options": json.dumps(c["data"]["options"], sort_keys=True) if c["data"]["options"] else "",

@@ -64,10 +64,13 @@ class ModelNet40Spec(DatasetSpec):
     #: (chance a ball of radius 0.3 is cut out). The capture defaults ("full", 0.0, 0.0)
     #: are the clean data of ``modelnet40_ply_hdf5_2048``; see the class docstring.
     profiles = {
-        # diverse, with confusable groups: table/desk, chair/stool(/sofa), cup/vase/bottle
+        # diverse, with confusable groups: table/desk, chair/stool(/sofa), cup/vase/bottle;
+        # single-view scans with noise and occlusion, because on full clean surfaces a random
+        # frozen backbone matched an ImageNet one (README "Calibrating the teaching study",
+        # run `v3`/`v4`); 30 test shapes per class keep the accuracy estimate steady
         "teaching": {
             "classes": ["airplane", "bottle", "chair", "cup", "desk", "lamp", "sofa", "stool", "table", "vase"],
-            "train": 40, "test": 10, "points": 2048, "view": "full", "noise": 0.0, "occlusion": 0.0,
+            "train": 40, "test": 30, "points": 2048, "view": "partial", "noise": 0.01, "occlusion": 0.2,
         },
         "full": {"classes": list(CLASSES), "train": 80, "test": 20, "points": 2048,
                  "view": "full", "noise": 0.0, "occlusion": 0.0},
