@@ -329,7 +329,7 @@ def fit(
             # ones its checkpoint holds), so evaluation and the next epoch see one model
             for b in model.buffers():
                 dist.broadcast(b.data, 0)
-        if world > 1:  # rank 0's clock decides, so every rank stops after the same epoch
+            # rank 0's clock decides, so every rank stops after the same epoch
             flag = torch.tensor([float(last)], device=device if dist.get_backend() == "nccl" else "cpu")
             dist.broadcast(flag, 0)
             last = bool(flag.item())

@@ -129,19 +129,23 @@ class DatasetSpec:
         return opts
 
     # ------------------------------------------------------------------ embedded stand-in
-    def _cache(self, profile: str, options: dict | None, seed: int) -> tuple[str, dict, dict]:
-        """(cache name, cache key parameters, resolved options) of a stand-in."""
+    def _cache(self, profile: str, options: dict | None, seed: int, progress: bool):
+        """(cache name, cache key parameters, resolved options, builder) of a stand-in."""
         opts = self.resolve_options(profile, options)
         params = {"generator": self.stand_in, "version": self.generator_version, "profile": profile,
                   "seed": int(seed), **opts}
-        return f"synth_{self.name}-{profile}", params, opts
+
+        def build(folder: Path) -> None:
+            self.generate(folder, opts, int(seed), progress)
+
+        return f"synth_{self.name}-{profile}", params, opts, build
 
     def make(self, profile: str = "teaching", *, options: dict | None = None, seed: int = 0,
              root: str | Path | None = None, progress: bool = True) -> Path:
         """Generate (once) the stand-in for ``profile`` and return its cache folder; a
         cache found damaged is said in a warning and generated again."""
-        name, params, opts = self._cache(profile, options, seed)
-        return cached_build(name, params, lambda folder: self.generate(folder, opts, int(seed), progress), root)
+        name, params, _, build = self._cache(profile, options, seed, progress)
+        return cached_build(name, params, build, root)
 
     def load(self, split: str, profile: str = "teaching", *, options: dict | None = None, seed: int = 0,
              root: str | Path | None = None, transform: Callable | str | None = _DEFAULT,
@@ -151,12 +155,12 @@ class DatasetSpec:
         ``transform="default"``: :meth:`train_transform` for ``train``, :meth:`eval_transform`
         otherwise; ``None``: raw samples; or any callable ``sample -> sample``."""
         self.check_split(split)
-        name, params, opts = self._cache(profile, options, seed)
+        name, params, opts, build = self._cache(profile, options, seed, progress)
         files = self.split_files(split, opts)
         if not files:
             raise ValueError(f"{self.stand_in} profile {profile!r} has no {split!r} data with these options")
-        samples = cached_read(name, params, lambda folder: self.generate(folder, opts, int(seed), progress),
-                              lambda folder: [s for f in files for s in load_cloudset(folder / f)], root)
+        samples = cached_read(name, params, build, lambda folder: [s for f in files for s in load_cloudset(folder / f)],
+                              root)
         return CloudDataset(samples, self.dataset_classes(opts), self._transform(split, transform))
 
     def dataset_classes(self, opts: dict) -> Sequence[str]:

@@ -150,10 +150,28 @@ class _Board:
         self.writer.close()
 
 
+def _model_and_recipe(config: ExperimentConfig, spec, seed: int, num_classes: int, progress: bool, **train_kw):
+    """The prepared model and the trainer config of one run of ``config``."""
+    from ..finetune import prepare_model
+    from ..train import TrainConfig
+
+    m = config.model
+    model = prepare_model(spec, m.model, m.source, m.scope, transform=m.transform, copy_axis=m.copy_axis,
+                          learnable=m.learnable, t_init=m.t_init, head=m.head, num_classes=num_classes)
+    tcfg = TrainConfig(**config.train_kwargs(spec, seed), num_classes=num_classes, progress=progress, **train_kw)
+    return model, tcfg
+
+
+def _classes(config: ExperimentConfig, spec) -> list[str]:
+    """The class names a run's labels index (a stand-in profile may use a subset)."""
+    if config.data.profile == "real":
+        return list(spec.classes)
+    return list(spec.dataset_classes(spec.resolve_options(config.data.profile, config.data.options)))
+
+
 def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool) -> Record:
     from ..data.registry import get as get_dataset
-    from ..finetune import prepare_model
-    from ..train import TrainConfig, evaluate, fit, pick_device, seed_everything
+    from ..train import evaluate, fit, pick_device, seed_everything
 
     key = config.run_key(seed)
     folder = find_run(store, key)
@@ -168,11 +186,8 @@ def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool) -
     t0 = time.monotonic()
     train, test = _datasets(config, spec, seed, progress)
     seed_everything(seed)  # the model's random parts (heads, scratch weights, random T) follow the seed
-    m = config.model
-    model = prepare_model(spec, m.model, m.source, m.scope, transform=m.transform, copy_axis=m.copy_axis,
-                          learnable=m.learnable, t_init=m.t_init, head=m.head, num_classes=len(train.classes))
-    tcfg = TrainConfig(**config.train_kwargs(spec, seed), num_classes=len(train.classes),
-                       checkpoint_dir=str(folder / "ckpt"), resume=True, progress=progress)
+    model, tcfg = _model_and_recipe(config, spec, seed, len(train.classes), progress,
+                                    checkpoint_dir=str(folder / "ckpt"), resume=True)
     ckpt = folder / "ckpt" / "last.pt"
     start = torch.load(ckpt, map_location="cpu", weights_only=False, mmap=True)["epoch"] if ckpt.is_file() else 0
     board = _Board(folder, start) if writer else None
@@ -330,8 +345,7 @@ def evaluate_run(target: str | Path, *, config: str | Path | None = None, split:
     split). ``target``: a run folder, a run key, or a checkpoint file (then ``config``
     names the experiment config it was trained with, unless it lies in a run folder)."""
     from ..data.registry import get as get_dataset
-    from ..finetune import prepare_model
-    from ..train import TrainConfig, evaluate
+    from ..train import evaluate
 
     ckpt, folder = _resolve_target(target, store)
     if config is None and folder is None:
@@ -350,10 +364,8 @@ def evaluate_run(target: str | Path, *, config: str | Path | None = None, split:
     trained_task = (state.get("config") or {}).get("task")
     if trained_task not in (None, spec.task):
         raise ValueError(f"{ckpt} was trained for a {trained_task} task; {spec.name} is {spec.task}")
-    train, _ = _datasets(cfg, spec, seed, progress)
+    model, tcfg = _model_and_recipe(cfg, spec, seed, len(_classes(cfg, spec)), progress)
     m = cfg.model
-    model = prepare_model(spec, m.model, m.source, m.scope, transform=m.transform, copy_axis=m.copy_axis,
-                          learnable=m.learnable, t_init=m.t_init, head=m.head, num_classes=len(train.classes))
     try:
         model.load_state_dict(state["model"])
     except (RuntimeError, KeyError) as e:
@@ -362,5 +374,4 @@ def evaluate_run(target: str | Path, *, config: str | Path | None = None, split:
     d = cfg.data
     data = (spec.load_real(d.root, split) if d.profile == "real"
             else spec.load(split, d.profile, options=d.options, seed=d.seed, progress=progress))
-    tcfg = TrainConfig(**cfg.train_kwargs(spec, seed), num_classes=len(train.classes), progress=progress)
     return _json_clean(evaluate(model, data, tcfg))
