@@ -9,7 +9,13 @@ effective GFLOP/s over the real pairs (2 * pairs * Cin * Cout / forward time), c
 a dense GEMM of the same total size ([pairs, Cin] x [Cin, Cout] into a preallocated output)
 and with a naive ``index_add_`` loop over the same kernel-map lists.
 
+With ``--precision bf16`` (or ``fp16`` on CUDA) the 64 -> 64 submanifold conv also runs
+under autocast in that precision, with the sums across kernel offsets in the low precision
+and in float32 (``i2p.sparse.ops.LOW_PRECISION_ACCUMULATE``): relative error of the output
+and both gradients against float64, and forward / forward+backward times against float32.
+
 Run:  PYTHONPATH=. python benchmarks/sparse_conv.py [--threads N] [--repeats R] [--voxels V] [--device cpu|cuda]
+                                                   [--precision bf16|fp16]
 
 The last line is ``fraction_of_gemm=<x>``: effective GFLOP/s of the 64->64 submanifold
 forward divided by the GEMM GFLOP/s of the same size.
@@ -25,6 +31,7 @@ import time
 import torch
 
 from i2p.sparse import SparseTensor, get_kernel_map, voxelize
+from i2p.sparse import ops as i2p_ops
 from i2p.sparse.ops import sparse_conv_apply
 
 SEED = 1234
@@ -249,17 +256,71 @@ def run_case(name, coords, c_in, c_out, stride, args, device, gen, check_grad: b
     return dict(ok=ok, kmap=t_kmap, fwd=t_fwd, eff=eff, gemm=gemm)
 
 
+def run_precision(coords, args, device, gen, dtype: torch.dtype) -> None:
+    """float32 vs ``dtype`` (two accumulation modes) on the 64 -> 64 submanifold conv."""
+    feats = torch.randn(coords.shape[0], 64, generator=gen).to(device)
+    weight = (torch.randn(27, 64, 64, generator=gen) / math.sqrt(27 * 64)).to(device)
+    kmap = get_kernel_map(SparseTensor(feats, coords), 3, 1)[0]
+    probe = torch.randn(kmap.n_out, 64, generator=gen).to(device)
+    wide = torch.float32 if device.type == "cuda" else torch.float64  # the reference precision
+
+    def conv(mode: str | None, grad: bool):
+        """mode None: float32; "reference": float64 (float32 on CUDA); "low"/"float32": autocast."""
+        f, w = feats.clone(), weight.clone()
+        if mode == "reference":
+            f, w = f.to(wide), w.to(wide)
+        f.requires_grad_(grad), w.requires_grad_(grad)
+        with torch.autocast(device.type, dtype=dtype, enabled=mode in ("low", "float32")):
+            out = sparse_conv_apply(f, w, kmap, accumulate=mode if mode in ("low", "float32") else None)
+        if grad:
+            (out.to(f.dtype) * probe.to(f.dtype)).sum().backward()
+            return out, f.grad, w.grad
+        return out
+
+    ref = conv("reference", True)
+
+    def rel(a: torch.Tensor, b: torch.Tensor) -> float:
+        return ((a.to(b.dtype) - b).norm() / b.norm()).item()
+
+    modes = {"fp32": None, f"{_NAMES[dtype]}, sums low": "low", f"{_NAMES[dtype]}, sums float32": "float32"}
+    timed = {}
+    for label, mode in modes.items():
+        def fwd(m=mode):
+            with torch.no_grad():
+                conv(m, False)
+        timed[f"{label} fwd"] = fwd
+        timed[f"{label} fwd+bwd"] = lambda m=mode: conv(m, True)
+    t = bench(timed, args.repeats, device)
+    print(f"[precision] 64->64 submanifold conv under autocast({_NAMES[dtype]}): relative error vs {wide}, "
+          "median times (speed-up over fp32)")
+    base_f, base_fb = t["fp32 fwd"][0], t["fp32 fwd+bwd"][0]
+    for label, mode in modes.items():
+        errs = [rel(a, b) for a, b in zip(conv(mode, True), ref)]
+        f, fb = t[f"{label} fwd"][0], t[f"{label} fwd+bwd"][0]
+        print(f"  {label:20s} out {errs[0]:.1e}  grad_x {errs[1]:.1e}  grad_w {errs[2]:.1e}   "
+              f"fwd {f:8.2f} ms ({base_f / f:.2f}x)  fwd+bwd {fb:8.2f} ms ({base_fb / fb:.2f}x)")
+    print(f"  default accumulation: {i2p_ops.LOW_PRECISION_ACCUMULATE!r} (i2p.sparse.ops.LOW_PRECISION_ACCUMULATE)")
+
+
+_NAMES = {torch.bfloat16: "bf16", torch.float16: "fp16"}
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
     p.add_argument("--repeats", type=int, default=7, help="timed repeats per measurement (median reported)")
     p.add_argument("--voxels", type=int, default=BASE_VOXELS, help="target voxel count of the scene")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--precision", choices=["bf16", "fp16"], default=None,
+                   help="also measure the conv under autocast in this precision")
     args = p.parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     if args.device == "cuda" and not torch.cuda.is_available():
         print("--device cuda requested but CUDA is not available", file=sys.stderr)
+        return 2
+    if args.precision == "fp16" and args.device != "cuda":
+        print("--precision fp16 needs --device cuda (the CPU has no fast float16 GEMM)", file=sys.stderr)
         return 2
     device = torch.device(args.device)
     print(f"torch {torch.__version__}, device {device}"
@@ -277,6 +338,8 @@ def main() -> int:
     gen = torch.Generator().manual_seed(SEED + 1)
     a = run_case("a", coords, 64, 64, 1, args, device, gen, check_grad=True)
     b = run_case("b", coords, 128, 128, 2, args, device, gen, check_grad=False)
+    if args.precision:
+        run_precision(coords, args, device, gen, {"bf16": torch.bfloat16, "fp16": torch.float16}[args.precision])
     if not (a["ok"] and b["ok"]):
         print("CORRECTNESS FAILURE: sparse_conv_apply differs from the naive loop", file=sys.stderr)
         return 1

@@ -268,7 +268,8 @@ class FilterTransform(nn.Module):
         k = _check_w2d(w2d, self.depthwise)
         if k != self.k2d:
             raise ValueError(f"FilterTransform for {self.k2d}x{self.k2d} kernels got a {k}x{k} 2D weight")
-        return _apply_t(w2d, self.T, self.depthwise)
+        with torch.autocast(w2d.device.type, enabled=False):  # inflate in float32; the conv casts after
+            return _apply_t(w2d, self.T, self.depthwise)
 
     def extra_repr(self) -> str:
         s = f"k2d={self.k2d}, k3d={self.k3d}, init={self.init!r}, axis={self.axis!r}"

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from .data.collate import Batch, collator
 from .finetune import trainable_parameters
 from .metrics import confusion_matrix, summarize_confusion
+from .precision import PRECISIONS, Precision, autocast, check_finite_loss, resolve_precision
 
 __all__ = ["TrainConfig", "SCHEDULES", "SEG_LOSSES", "OPTIMIZERS", "fit", "evaluate", "voxel_labels", "seed_everything", "save_atomic",
            "pick_device"]
@@ -48,6 +49,8 @@ class TrainConfig:
     point, as torchsparse's ``sparse_quantize`` keeps) and the loss over voxels. Metrics
     are always computed per point. ``optimizer``: ``sgd`` (every voxel model of the paper)
     or ``adam`` (its PointNet++ finetuning; ``momentum``/``nesterov`` unused).
+    ``precision``: ``auto`` (bfloat16 where the device runs it fast, else float32 -- see
+    :mod:`i2p.precision`), ``fp32``, ``bf16``, or ``fp16`` (CUDA, with loss scaling).
     """
 
     task: Literal["cls", "seg"] = "cls"
@@ -64,6 +67,7 @@ class TrainConfig:
     voxel_size: float = 0.05
     seed: int = 777
     device: str = "auto"
+    precision: str = "auto"
     num_workers: int = 0
     ignore_index: int = -100
     num_classes: int | None = None  # for metrics; inferred from the model output if None
@@ -80,6 +84,7 @@ class TrainConfig:
             (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}"),
             (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"),
             (isinstance(self.eval_every, int) and self.eval_every >= 1, f"eval_every must be an int >= 1, got {self.eval_every!r}"),
+            (self.precision in PRECISIONS, f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}"),
             (self.seg_loss in SEG_LOSSES, f"seg_loss must be one of {', '.join(SEG_LOSSES)}, got {self.seg_loss!r}"),
             (isinstance(self.epochs, int) and self.epochs >= 1, f"epochs must be an int >= 1, got {self.epochs!r}"),
             (isinstance(self.batch_size, int) and self.batch_size >= 1, f"batch_size must be an int >= 1, got {self.batch_size!r}"),
@@ -99,7 +104,10 @@ class TrainConfig:
 
 @dataclass
 class History:
+    """Per-epoch records, and the precision the run computed in (name and why)."""
+
     epochs: list[dict] = field(default_factory=list)
+    precision: dict = field(default_factory=dict)
 
     @property
     def last(self) -> dict:
@@ -116,6 +124,10 @@ def pick_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+def _describe(precision: Precision) -> dict:
+    return {"name": precision.name, "reason": precision.reason}
 
 
 def save_atomic(obj: object, path: str | Path) -> None:
@@ -200,12 +212,14 @@ def evaluate(model: nn.Module, dataset: Dataset, cfg: TrainConfig) -> dict:
     if world > 1 and cfg.num_classes is None:
         raise ValueError("distributed evaluation needs TrainConfig.num_classes")
     shard = Subset(dataset, range(rank, len(dataset), world)) if world > 1 else dataset
+    precision = resolve_precision(cfg.precision, device)
     was_training = model.training
     model.eval()
     conf, loss_sum, n = None, 0.0, 0
     for batch in _loader(shard, cfg, shuffle=False, rank=0, world=1) if len(shard) else ():
         batch = batch.to(device)
-        loss, logits = _loss(model(batch.x), batch, cfg)
+        with autocast(precision):
+            loss, logits = _loss(model(batch.x), batch, cfg)
         k = cfg.num_classes or logits.shape[1]
         c = confusion_matrix(logits.argmax(1), batch.labels, k, cfg.ignore_index)
         conf = c if conf is None else conf + c
@@ -272,6 +286,7 @@ def fit(
     if device.type == "cuda" and world > 1:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
         torch.cuda.set_device(device)
+    precision = resolve_precision(cfg.precision, device)
     seed_everything(cfg.seed + rank)
     model.to(device)
     params = trainable_parameters(model)
@@ -282,7 +297,8 @@ def fit(
     else:
         opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
                               nesterov=cfg.nesterov)
-    history, start = History(), 0
+    scaler = torch.amp.GradScaler(device.type, enabled=precision.needs_grad_scaler)
+    history, start = History(precision=_describe(precision)), 0
     ckpt = Path(cfg.checkpoint_dir) / "last.pt" if cfg.checkpoint_dir else None
     if ckpt is not None:
         _remove_dead_temps(ckpt)
@@ -299,7 +315,9 @@ def fit(
             raise ValueError(f"{ckpt} holds another model: {str(e).splitlines()[0]}; delete it to start over, "
                              "or train with resume=False") from None
         opt.load_state_dict(state["optimizer"])
-        history, start = History(state["history"]), state["epoch"]
+        if "scaler" in state:
+            scaler.load_state_dict(state["scaler"])
+        history, start = History(state["history"], history.precision), state["epoch"]
         torch.set_rng_state(state["rng"])
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     t0 = time.monotonic()
@@ -312,10 +330,13 @@ def fit(
             for grp in opt.param_groups:
                 grp["lr"] = cfg.lr * _lr_factor(cfg, epoch * len(loader) + step, cfg.epochs * len(loader))
             batch = batch.to(device)
-            loss, logits = _loss(net(batch.x), batch, cfg)
+            with autocast(precision):
+                loss, logits = _loss(net(batch.x), batch, cfg)
+            check_finite_loss(loss, precision, epoch, step)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
             valid = batch.labels != cfg.ignore_index
             correct += int((logits.argmax(1) == batch.labels)[valid].sum())
             seen += int(valid.sum())
@@ -339,7 +360,8 @@ def fit(
         if ckpt is not None and rank == 0:
             save_atomic(
                 {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
-                 "history": history.epochs, "config": asdict(cfg), "rng": torch.get_rng_state()},
+                 "history": history.epochs, "config": asdict(cfg), "rng": torch.get_rng_state(),
+                 "scaler": scaler.state_dict()},
                 ckpt,
             )
         if on_epoch is not None and rank == 0:

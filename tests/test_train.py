@@ -271,7 +271,8 @@ def test_train_acc_counts_only_labelled_points():
 
     data = [{"points": s["points"], "label": torch.where(torch.arange(len(s["label"])) % 3 == 0,
                                                          torch.tensor(255), s["label"])} for s in seg_dataset()]
-    cfg = replace(CFG, task="seg", ignore_index=255, epochs=1, lr=0.0, batch_size=len(data))
+    cfg = replace(CFG, task="seg", ignore_index=255, epochs=1, lr=0.0, batch_size=len(data),
+                  precision="fp32")  # the reference forward below is float32
     model = new_model("seg", num_classes=2)
     ref = copy.deepcopy(model).train()
     (batch,) = list(train_mod._loader(data, cfg, shuffle=True, rank=0, world=1, epoch=0))

@@ -10,7 +10,7 @@ names; defaults are the paper's ModelNet recipe on the teaching stand-in)::
     data:    {dataset, profile, root, options, seed, fraction, k_shot, subset_seed, augment}
     model:   {model, source, scope, transform, copy_axis, learnable, t_init, head}
     recipe:  {optimizer, lr, momentum, nesterov, weight_decay, schedule, warmup_iters,
-              batch_size, epochs, minutes, voxel_size, seg_loss, eval_every}
+              batch_size, epochs, minutes, voxel_size, seg_loss, eval_every, precision}
 
 Unknown keys and bad values are refused by :meth:`ExperimentConfig.validate` before any
 compute, naming the valid choices; ``key=value`` overrides (``recipe.lr=0.05``,
@@ -75,7 +75,9 @@ class ModelSection:
 class RecipeSection:
     """Optimiser and schedule (:class:`i2p.train.TrainConfig`); ``minutes``: a time budget
     on top of ``epochs`` (stops after the epoch that spends it; such a run's length depends
-    on the machine); ``eval_every``: evaluate every N epochs for the curves (0: at the end)."""
+    on the machine); ``eval_every``: evaluate every N epochs for the curves (0: at the end);
+    ``precision``: auto | fp32 | bf16 | fp16 (:mod:`i2p.precision`; a run's identity holds
+    the precision ``auto`` resolves to on its device)."""
 
     optimizer: str = "sgd"
     lr: float = 0.1
@@ -90,6 +92,7 @@ class RecipeSection:
     voxel_size: float = 0.05
     seg_loss: str = "point"
     eval_every: int = 0
+    precision: str = "auto"
 
 
 _SECTIONS = {"data": DataSection, "model": ModelSection, "recipe": RecipeSection}
@@ -181,8 +184,23 @@ class ExperimentConfig:
         changed profile never returns runs of its old data), plus the seed."""
         d = {k: v for k, v in self.to_dict().items() if k not in _LABELS}
         d["data_resolved"] = self.resolved_data()
+        precision = self.resolved_precision().name
+        if precision == "fp32":  # float32 runs keep the keys they had before precision was a key
+            del d["recipe"]["precision"]
+        else:
+            d["recipe"]["precision"] = precision
         d["seed"] = int(seed)
         return d
+
+    def resolved_precision(self):
+        """The :class:`i2p.precision.Precision` this config runs in on its device."""
+        from ..precision import resolve_precision
+        from ..train import pick_device
+
+        try:
+            return resolve_precision(self.recipe.precision, pick_device(self.device))
+        except ValueError as e:
+            raise ConfigError(f"recipe.precision: {e}") from None
 
     def run_key(self, seed: int) -> str:
         return hashlib.sha1(json.dumps(self.identity(seed), sort_keys=True).encode()).hexdigest()[:12]
@@ -270,6 +288,7 @@ class ExperimentConfig:
             TrainConfig(**self.train_kwargs(spec, seed=self.seeds[0]))
         except ValueError as e:
             raise ConfigError(f"recipe: {e}") from None
+        self.resolved_precision()  # fp16 on a CPU, bf16 on a GPU without it
         if check_weights and m.source in SOURCES:
             try:
                 find_weights(m.source)
@@ -288,7 +307,7 @@ class ExperimentConfig:
                     nesterov=r.nesterov, weight_decay=r.weight_decay, schedule=r.schedule,
                     warmup_iters=r.warmup_iters, seg_loss=r.seg_loss, voxel_size=r.voxel_size, seed=int(seed),
                     device=self.device, ignore_index=spec.ignore_index, max_minutes=r.minutes,
-                    optimizer=r.optimizer, eval_every=max(r.eval_every, 1))
+                    optimizer=r.optimizer, eval_every=max(r.eval_every, 1), precision=r.precision)
 
 
 

@@ -206,7 +206,8 @@ def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool) -
         setup=model.setup.as_dict(), metrics=metrics, curves=_json_clean(history.epochs),
         timings={"data_s": t_data - t0, "train_s": t_train - t_data, "eval_s": t_eval - t_train,
                  "epochs": len(history.epochs), "resumed_from_epoch": start},
-        env=_env(pick_device(config.device)), classes=list(train.classes), data=config.resolved_data(),
+        env={**_env(pick_device(config.device)), "precision": history.precision},
+        classes=list(train.classes), data=config.resolved_data(),
     )
     if writer:
         record.save()
@@ -283,7 +284,8 @@ def run_row(r: Record) -> dict[str, Any]:
            "model": c["model"]["model"], "source": c["model"]["source"], "scope": c["model"]["scope"],
            "transform": c["model"]["transform"], "axis": r.setup.get("axis"), "head": c["model"]["head"],
            "learnable": c["model"]["learnable"], "epochs": r.timings.get("epochs"),
-           "train_min": round(r.timings.get("train_s", 0) / 60, 2), "device": r.env.get("device_name")}
+           "train_min": round(r.timings.get("train_s", 0) / 60, 2), "device": r.env.get("device_name"),
+           "precision": (r.env.get("precision") or {}).get("name", "fp32")}  # records before precision: fp32
     row.update({k: r.metrics.get(k) for k in ("top1", "mean_acc", "miou")})
     row["metric"] = r.metric
     row["folder"] = r.folder
@@ -311,8 +313,8 @@ def load_runs(where: dict | Callable[[Record], bool] | None = None, store: str |
 def _row_columns() -> Iterable[str]:
     return ("key", "config_key", "name", "cell", "seed", "task", "dataset", "profile", "options", "fraction", "model",
             "source", "scope",
-            "transform", "axis", "head", "learnable", "epochs", "train_min", "device", "top1", "mean_acc", "miou",
-            "metric", "folder")
+            "transform", "axis", "head", "learnable", "epochs", "train_min", "device", "precision", "top1", "mean_acc",
+            "miou", "metric", "folder")
 
 
 def summarize(records: Sequence[Record]) -> dict:

@@ -39,16 +39,18 @@ def conv3d(
     kmap, out_coords, out_stride = get_kernel_map(x, kernel_size, stride, transposed)
     feats = sparse_conv_apply(x.feats, weight, kmap, depthwise)
     if bias is not None:
-        feats = feats + bias
+        feats = feats + bias.to(feats.dtype)  # a float32 bias must not widen low-precision features
     return SparseTensor(feats, out_coords, out_stride, x.cache)
 
 
 def global_avg_pool(x: SparseTensor, batch_size: int | None = None) -> torch.Tensor:
-    """``[B, C]`` mean of each sample's voxel features."""
+    """``[B, C]`` mean of each sample's voxel features, summed in float32 (or wider) even
+    when the features are bfloat16/float16: thousands of voxels per sample."""
     b = x.coords[:, 0]
     n = batch_size if batch_size is not None else x.batch_size
-    sums = x.feats.new_zeros(n, x.num_channels).index_add_(0, b, x.feats)
-    counts = torch.bincount(b, minlength=n).clamp_(min=1).to(x.feats.dtype)
+    feats = x.feats if x.feats.dtype.itemsize >= 4 else x.feats.float()
+    sums = feats.new_zeros(n, x.num_channels).index_add_(0, b, feats)
+    counts = torch.bincount(b, minlength=n).clamp_(min=1).to(feats.dtype)
     return sums / counts[:, None]
 
 
