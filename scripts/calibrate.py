@@ -23,7 +23,7 @@ ROWS = [("io", "pre"), ("io_stats", "pre"), ("io_bn", "pre"), ("whole", "pre"), 
 
 
 def configs(dataset: str, seeds: list[int], options: dict, epochs: int | None, tag: str, lr: float | None = None,
-            rows: list[str] | None = None):
+            rows: list[str] | None = None, precision: str | None = None):
     out = []
     for scope, source in ROWS:
         if rows and f"{scope}/{source or 'none'}" not in rows:
@@ -36,6 +36,8 @@ def configs(dataset: str, seeds: list[int], options: dict, epochs: int | None, t
             over["recipe.epochs"] = epochs
         if lr:
             over["recipe.lr"] = lr
+        if precision:
+            over["recipe.precision"] = precision
         out.append(base.with_overrides(over))
     return out
 
@@ -67,6 +69,8 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--rows", nargs="*", default=None, help="only these rows, e.g. whole/pre scratch/none io/random")
     p.add_argument("--tag", default="")
+    p.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
+                   help="recipe.precision of every run (default: the presets' auto)")
     p.add_argument("--report", action="store_true", help="only print the markdown table of the tag's finished runs")
     p.add_argument("--export", default=None, help="copy the tag's records and configs (no checkpoints) to this folder")
     p.add_argument("--table", nargs="+", default=None, metavar="TAG", help="only print these tags side by side")
@@ -75,7 +79,8 @@ def main() -> None:
         print(table(a.store, a.table))
         return
     if not a.report:
-        sweep(configs(a.dataset, a.seeds, json.loads(a.options), a.epochs, a.tag, a.lr, a.rows), store=a.store)
+        sweep(configs(a.dataset, a.seeds, json.loads(a.options), a.epochs, a.tag, a.lr, a.rows, a.precision),
+              store=a.store)
     df = load_runs(store=a.store)
     df = df[df["name"].str.startswith(f"calib{a.tag}/")]
     stats = df.groupby("name")["metric"].agg(["mean", "std", "count"])

@@ -12,7 +12,7 @@ dims (D, H, W) = (x, y, z), which is what the tests compare against.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -110,6 +110,8 @@ class KernelMap:
     n_in: int
     n_out: int
     identity: int | None = None
+    #: the conv's chunked (and padded) pair lists, built once per map (see ``ops``)
+    chunks: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def num_offsets(self) -> int:
@@ -255,6 +257,15 @@ def _downsample_map(x: SparseTensor, kernel_size: int, stride: int) -> KernelMap
     return _query_map(index, grid, kernel_offsets(kernel_size, x.device), x.num_voxels)
 
 
+#: the profiler range every kernel-map build runs in (``benchmarks/train_step.py`` reads it)
+KERNEL_MAP_RANGE = "i2p.kernel_map"
+
+
+def _built(build, *args) -> KernelMap:
+    with torch.profiler.record_function(KERNEL_MAP_RANGE):
+        return build(*args)
+
+
 def get_kernel_map(
     x: SparseTensor, kernel_size: int, stride: int = 1, transposed: bool = False
 ) -> tuple[KernelMap, torch.Tensor, int]:
@@ -280,14 +291,14 @@ def get_kernel_map(
         key = ("down", fine, kernel_size, stride)
         if key not in x.cache.kmaps:
             fine_x = SparseTensor(x.feats.new_zeros(len(x.cache.coords[fine]), 0), x.cache.coords[fine], fine, x.cache)
-            x.cache.kmaps[key] = _downsample_map(fine_x, kernel_size, stride)
+            x.cache.kmaps[key] = _built(_downsample_map, fine_x, kernel_size, stride)
         return x.cache.kmaps[key].transposed(), x.cache.coords[fine], fine
     if stride == 1:
         key = ("sub", x.stride, kernel_size)
         if key not in x.cache.kmaps:
-            x.cache.kmaps[key] = _submanifold_map(x, kernel_size)
+            x.cache.kmaps[key] = _built(_submanifold_map, x, kernel_size)
         return x.cache.kmaps[key], x.coords, x.stride
     key = ("down", x.stride, kernel_size, stride)
     if key not in x.cache.kmaps:
-        x.cache.kmaps[key] = _downsample_map(x, kernel_size, stride)
+        x.cache.kmaps[key] = _built(_downsample_map, x, kernel_size, stride)
     return x.cache.kmaps[key], x.cache.coords[x.stride * stride], x.stride * stride

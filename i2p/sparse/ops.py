@@ -9,8 +9,16 @@ training memory stays at features + kernel map.
 
 Depthwise convs (``groups == channels``) use the same loop with an elementwise
 product in place of the GEMM.
+
+Low precision on the CPU (bfloat16/float16 under autocast): oneDNN compiles a GEMM
+kernel for every new shape (~0.5 ms each), and pair counts differ per offset and per
+batch, so unpadded chunks would compile thousands of kernels per training step. There,
+chunks have a fixed row count and a last, short chunk is padded up to one of
+:data:`_BUCKETS` sizes, so a conv only ever meets a few GEMM shapes.
 """
 from __future__ import annotations
+
+from typing import Iterator
 
 import torch
 
@@ -18,57 +26,122 @@ from .kmap import KernelMap
 
 __all__ = ["sparse_conv_apply", "compute_dtypes", "LOW_PRECISION_ACCUMULATE"]
 
+#: a short chunk is padded to the next multiple of ``chunk // _BUCKETS`` rows (fixed shapes only)
+_BUCKETS = 16
 
-def _chunks(kmap_in: torch.Tensor, kmap_out: torch.Tensor, chunk: int):
-    n = kmap_in.numel()
-    if n <= chunk:
-        yield kmap_in, kmap_out
-        return
+
+def _fixed_shapes(t: torch.Tensor) -> bool:
+    """Whether GEMMs on ``t`` should keep to a few shapes (see the module docstring)."""
+    return t.device.type == "cpu" and t.dtype in (torch.bfloat16, torch.float16)
+
+
+def _padded(m: int, chunk: int, pad: bool) -> int:
+    """Rows a chunk of ``m`` pairs occupies: ``m``, or with ``pad`` the next bucket size."""
+    return min(chunk, m + (-m % (chunk // _BUCKETS))) if pad else m
+
+
+def _chunks(ins: torch.Tensor, outs: torch.Tensor, chunk: int, pad: bool) -> Iterator[tuple[torch.Tensor, torch.Tensor, int]]:
+    """``(in rows, out rows, m)`` per chunk of pairs; with ``pad`` a short chunk's rows are
+    padded (repeating its last pair) up to a bucket size and ``m`` says how many are real."""
+    n = ins.numel()
     for s in range(0, n, chunk):
-        yield kmap_in[s : s + chunk], kmap_out[s : s + chunk]
+        i_c, o_c = ins[s : s + chunk], outs[s : s + chunk]
+        m = i_c.numel()
+        extra = _padded(m, chunk, pad) - m
+        if extra:
+            i_c = torch.cat([i_c, i_c[-1:].expand(extra)])
+            o_c = torch.cat([o_c, o_c[-1:].expand(extra)])
+        yield i_c, o_c, m
+
+
+def _pair_chunks(kmap: KernelMap, swap: bool, chunk: int, pad: bool) -> list[list[tuple[torch.Tensor, torch.Tensor, int]]]:
+    """Per offset, the chunks of :func:`_chunks` (``swap``: seen from the output side), cached
+    on the kernel map: every conv on it, forward and backward, reuses them."""
+    key = (swap, chunk, pad)
+    if key not in kmap.chunks:
+        ins, outs = (kmap.out_idx, kmap.in_idx) if swap else (kmap.in_idx, kmap.out_idx)
+        kmap.chunks[key] = [[] if k == kmap.identity else list(_chunks(i_k, o_k, chunk, pad))
+                            for k, (i_k, o_k) in enumerate(zip(ins, outs))]
+    return kmap.chunks[key]
 
 
 def _chunk_rows(t: torch.Tensor, channels: int) -> int:
-    """Rows per step: ~2 MiB of features per buffer on the CPU, everything at once on GPUs."""
+    """Rows per step: ~2 MiB of features per buffer on the CPU (a multiple of 512, so
+    buckets divide it; twice the rows in 16-bit types), everything at once on GPUs."""
     if t.device.type != "cpu":
         return 1 << 62
-    return max(512, min(16384, (1 << 19) // max(channels, 1)))
+    return max(512, min(32768, (1 << 21) // (max(channels, 1) * t.element_size())) // 512 * 512)
 
 
-def _forward(
-    x: torch.Tensor, weight: torch.Tensor, ins: list, outs: list, n_out: int, identity: int | None, depthwise: bool,
-    acc_dtype: torch.dtype,
-) -> torch.Tensor:
+def _dense(x: torch.Tensor, w: torch.Tensor, depthwise: bool) -> torch.Tensor:
+    """``x @ w`` (or ``x * w``) for every row: the centre offset of a submanifold conv. With
+    fixed shapes the rows go in chunks, the last one padded, so ``n`` never names a new GEMM."""
+    if depthwise or not _fixed_shapes(x):
+        return x * w if depthwise else x @ w
+    n = x.shape[0]
+    chunk = _chunk_rows(x, max(x.shape[1], w.shape[1]))
+    out = x.new_empty(n, w.shape[1])
+    for s in range(0, n - n % chunk, chunk):
+        torch.mm(x[s : s + chunk], w, out=out[s : s + chunk])
+    if n % chunk:
+        s, m = n - n % chunk, n % chunk
+        tail = x.new_zeros(_padded(m, chunk, True), x.shape[1])
+        tail[:m] = x[s:]
+        out[s:] = (tail @ w)[:m]
+    return out
+
+
+def _dense_t(x: torch.Tensor, g: torch.Tensor, out: torch.Tensor) -> None:
+    """``out += x.t() @ g`` (the centre offset's weight gradient), reduced in fixed-size chunks
+    (the tail zero-padded) when shapes must stay fixed; ``out`` may be wider than ``x``."""
+    if not _fixed_shapes(x):
+        out += x.t() @ g
+        return
+    n = x.shape[0]
+    chunk = _chunk_rows(x, max(x.shape[1], g.shape[1]))
+    for s in range(0, n, chunk):
+        xs, gs = x[s : s + chunk], g[s : s + chunk]
+        extra = _padded(xs.shape[0], chunk, True) - xs.shape[0]
+        if extra:
+            xs = torch.cat([xs, xs.new_zeros(extra, xs.shape[1])])
+            gs = torch.cat([gs, gs.new_zeros(extra, gs.shape[1])])
+        out += xs.t() @ gs
+
+
+def _forward(x: torch.Tensor, weight: torch.Tensor, kmap: KernelMap, swap: bool, depthwise: bool,
+             acc_dtype: torch.dtype) -> torch.Tensor:
     """``out[o] += x[i] @ W[k]`` over all pairs; products in ``x.dtype``, sums in ``acc_dtype``.
 
     Within one offset every output row occurs at most once (true for submanifold,
     strided and transposed maps alike), so the scatter is a gather of the current
     output rows, an in-place multiply-accumulate, and a non-accumulating copy back:
-    parallel, deterministic, and cheaper than ``index_add_`` on the CPU.
+    parallel, deterministic, and cheaper than ``index_add_`` on the CPU. ``swap`` runs the
+    map from its output side (the input gradient of a conv is that conv on the swapped map).
     """
-    c_out = weight.shape[-1]
+    c_out, identity = weight.shape[-1], kmap.identity
+    n_out = kmap.n_in if swap else kmap.n_out
     if identity is not None:
-        out = (x * weight[identity] if depthwise else x @ weight[identity]).to(acc_dtype)
+        out = _dense(x, weight[identity], depthwise).to(acc_dtype)
     else:
         out = x.new_zeros(n_out, c_out, dtype=acc_dtype)
-    chunk = _chunk_rows(x, max(x.shape[1], c_out))
-    biggest = min(chunk, max((i.numel() for i in ins), default=0))
+    chunk, pad = _chunk_rows(x, max(x.shape[1], c_out)), _fixed_shapes(x) and not depthwise
+    chunks = _pair_chunks(kmap, swap, chunk, pad)
+    biggest = max((c[0].numel() for per_k in chunks for c in per_k), default=0)
     gbuf = x.new_empty(biggest, x.shape[1])
     abuf = x.new_empty(biggest, c_out, dtype=acc_dtype)
     pbuf = x.new_empty(biggest, c_out) if acc_dtype != x.dtype else None
-    for k, (i_k, o_k) in enumerate(zip(ins, outs)):
-        if k == identity or i_k.numel() == 0:
-            continue
-        for i_c, o_c in _chunks(i_k, o_k, chunk):
-            m = i_c.numel()
-            g = torch.index_select(x, 0, i_c, out=gbuf[:m])
-            _accumulate_rows(out, o_c, g, weight[k], depthwise, abuf[:m], None if pbuf is None else pbuf[:m])
+    for w_k, per_k in zip(weight.unbind(0), chunks):
+        for i_c, o_c, m in per_k:
+            rows = i_c.numel()
+            g = torch.index_select(x, 0, i_c, out=gbuf[:rows])
+            _accumulate_rows(out, o_c, m, g, w_k, depthwise, abuf[:rows], None if pbuf is None else pbuf[:rows])
     return out.to(x.dtype)
 
 
-def _accumulate_rows(out: torch.Tensor, rows: torch.Tensor, a: torch.Tensor, w: torch.Tensor,
+def _accumulate_rows(out: torch.Tensor, rows: torch.Tensor, m: int, a: torch.Tensor, w: torch.Tensor,
                      depthwise: bool, buf: torch.Tensor, prod: torch.Tensor | None) -> None:
-    """``out[rows] += a @ w`` (or ``a * w``) for distinct ``rows``: gather, accumulate, copy back.
+    """``out[rows] += a @ w`` (or ``a * w``) for distinct ``rows``: gather, accumulate, copy
+    back the first ``m`` rows (the rest is bucket padding).
 
     ``prod`` (a buffer in the inputs' dtype) is given when ``out`` is wider than the inputs:
     the product is formed there and added to the wider rows.
@@ -85,7 +158,7 @@ def _accumulate_rows(out: torch.Tensor, rows: torch.Tensor, a: torch.Tensor, w: 
         else:
             torch.mm(a, w, out=prod)
         acc.add_(prod)
-    _copy_rows(out, rows, acc)
+    _copy_rows(out, rows[:m], acc[:m])
 
 
 def _copy_rows(out: torch.Tensor, rows: torch.Tensor, src: torch.Tensor) -> None:
@@ -114,7 +187,7 @@ class _SparseConvFn(torch.autograd.Function):
         ctx.kmap, ctx.depthwise, ctx.acc_dtype = kmap, depthwise, acc_dtype
         ctx.in_dtype, ctx.w_dtype = x.dtype, weight.dtype
         ctx.save_for_backward(xc, wc)
-        return _forward(xc, wc, kmap.in_idx, kmap.out_idx, kmap.n_out, kmap.identity, depthwise, acc_dtype)
+        return _forward(xc, wc, kmap, False, depthwise, acc_dtype)
 
     @staticmethod
     def backward(ctx, grad_out):  # type: ignore[override]
@@ -125,40 +198,62 @@ class _SparseConvFn(torch.autograd.Function):
         grad_x = grad_w = None
         if need_x and not need_w:  # the transposed map with transposed weights
             w_t = weight if depthwise else weight.transpose(1, 2)
-            grad_x = _forward(grad_out, w_t, kmap.out_idx, kmap.in_idx, kmap.n_in, kmap.identity, depthwise, acc_dtype)
+            grad_x = _forward(grad_out, w_t, kmap, True, depthwise, acc_dtype)
             return grad_x.to(ctx.in_dtype), None, None, None, None, None
         # one pass over the pairs: each gathered chunk of grad_out serves both gradients
         wide = ctx.w_dtype if ctx.w_dtype.itemsize > x.dtype.itemsize else x.dtype
-        grad_w = torch.zeros_like(weight, dtype=wide)
+        grad_w = torch.empty_like(weight, dtype=wide)
+        filled = [False] * kmap.num_offsets  # an offset's first chunk writes, later ones add
+
+        def add_grad_w(k: int, value: torch.Tensor) -> None:
+            if filled[k]:
+                grad_w[k] += value
+            else:
+                grad_w[k].copy_(value)
+                filled[k] = True
+
         if need_x:
             if kmap.identity is not None:
                 w_c = weight[kmap.identity]
-                grad_x = (grad_out * w_c if depthwise else grad_out @ w_c.t()).to(acc_dtype)
+                grad_x = _dense(grad_out, w_c if depthwise else w_c.t(), depthwise).to(acc_dtype)
             else:
                 grad_x = x.new_zeros(kmap.n_in, x.shape[1], dtype=acc_dtype)
         chunk = _chunk_rows(x, max(x.shape[1], grad_out.shape[1]))
-        biggest = min(chunk, max((i.numel() for i in kmap.in_idx), default=0))
+        chunks = _pair_chunks(kmap, False, chunk, _fixed_shapes(x) and not depthwise)
+        biggest = max((c[0].numel() for per_k in chunks for c in per_k), default=0)
         xbuf, gbuf = x.new_empty(biggest, x.shape[1]), x.new_empty(biggest, grad_out.shape[1])
         abuf = x.new_empty(biggest, x.shape[1], dtype=acc_dtype) if need_x else None
         pbuf = x.new_empty(biggest, x.shape[1]) if need_x and acc_dtype != x.dtype else None
         wbuf = torch.empty_like(weight[0]) if wide != x.dtype else None
-        for k, (i_k, o_k) in enumerate(zip(kmap.in_idx, kmap.out_idx)):
-            if k == kmap.identity:
-                grad_w[k] = (x * grad_out).sum(0) if depthwise else x.t() @ grad_out
-                continue
-            for i_c, o_c in _chunks(i_k, o_k, chunk):
-                m = i_c.numel()
-                xg = torch.index_select(x, 0, i_c, out=xbuf[:m])
-                gg = torch.index_select(grad_out, 0, o_c, out=gbuf[:m])
+        if kmap.identity is not None:
+            if depthwise:
+                add_grad_w(kmap.identity, (x * grad_out).sum(0, dtype=wide))
+            else:
+                grad_w[kmap.identity].zero_()
+                _dense_t(x, grad_out, grad_w[kmap.identity])
+        w_back = (weight if depthwise else weight.transpose(1, 2)).unbind(0)
+        for k, per_k in enumerate(chunks):
+            for i_c, o_c, m in per_k:
+                rows = i_c.numel()
+                xg = torch.index_select(x, 0, i_c, out=xbuf[:rows])
+                gg = torch.index_select(grad_out, 0, o_c, out=gbuf[:rows])
+                if m < rows:
+                    gg[m:] = 0  # bucket padding must not add to the weight gradient
                 if depthwise:
-                    grad_w[k] += (xg * gg).sum(0, dtype=wide)
-                elif wbuf is None:
+                    add_grad_w(k, (xg * gg).sum(0, dtype=wide))
+                elif wbuf is None and filled[k]:
                     grad_w[k].addmm_(xg.t(), gg)
+                elif wbuf is None:
+                    torch.mm(xg.t(), gg, out=grad_w[k])
+                    filled[k] = True
                 else:
-                    grad_w[k] += torch.mm(xg.t(), gg, out=wbuf)
+                    add_grad_w(k, torch.mm(xg.t(), gg, out=wbuf))
                 if need_x:  # input rows are unique within an offset, as outputs are
-                    _accumulate_rows(grad_x, i_c, gg, weight[k] if depthwise else weight[k].t(), depthwise, abuf[:m],
-                                     None if pbuf is None else pbuf[:m])
+                    _accumulate_rows(grad_x, i_c, m, gg, w_back[k], depthwise, abuf[:rows],
+                                     None if pbuf is None else pbuf[:rows])
+        for k in range(kmap.num_offsets):
+            if not filled[k] and k != kmap.identity:
+                grad_w[k].zero_()  # an offset without pairs
         if grad_x is not None:
             grad_x = grad_x.to(ctx.in_dtype)
         return grad_x, grad_w.to(ctx.w_dtype), None, None, None, None
