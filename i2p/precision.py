@@ -90,6 +90,8 @@ def resolve_precision(requested: str, device: torch.device | str) -> Precision:
         raise ValueError(f"unknown precision {requested!r}; choose one of {', '.join(PRECISIONS)}")
     kind = device.type
     if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("the device is cuda but CUDA is not available here; use device=cpu (or auto)")
         bf16_ok = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
         supported = ["fp32", "fp16"] + (["bf16"] if bf16_ok else [])
         if requested == "auto":

@@ -37,7 +37,7 @@ def _fixed_shapes(t: torch.Tensor) -> bool:
 
 def _padded(m: int, chunk: int, pad: bool) -> int:
     """Rows a chunk of ``m`` pairs occupies: ``m``, or with ``pad`` the next bucket size."""
-    return min(chunk, m + (-m % (chunk // _BUCKETS))) if pad else m
+    return min(chunk, m + (-m % max(chunk // _BUCKETS, 1))) if pad else m
 
 
 def _chunks(ins: torch.Tensor, outs: torch.Tensor, chunk: int, pad: bool) -> Iterator[tuple[torch.Tensor, torch.Tensor, int]]:
