@@ -81,6 +81,7 @@ def run_quickstart(
         "test_top1": result["top1"],
         "chance": 1 / len(train_set.classes),
         "device": str(next(model.parameters()).device),
+        "precision": history.precision,
         "torch": torch.__version__,
         "config": asdict(cfg),
     }

@@ -320,6 +320,8 @@ def fit(
         history, start = History(state["history"], history.precision), state["epoch"]
         torch.set_rng_state(state["rng"])
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    if cfg.progress and rank == 0 and start < cfg.epochs:
+        tqdm.write(f"precision {precision.name} ({precision.reason})")
     t0 = time.monotonic()
     for epoch in range(start, cfg.epochs):
         net.train()
