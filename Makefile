@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 
-.PHONY: study test bench setup setup-dev clean
+.PHONY: study test bench bench-step setup setup-dev clean
 
 $(VENV)/.ok: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,10 @@ test: $(VENV)/.dev-ok
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: $(VENV)/.ok
-	$(PY) benchmarks/sparse_conv.py
+	$(PY) benchmarks/sparse_conv.py --precision bf16
+
+bench-step: $(VENV)/.ok
+	$(PY) benchmarks/train_step.py
 
 clean:
 	rm -rf $(VENV) runs *.egg-info
