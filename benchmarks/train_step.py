@@ -219,21 +219,21 @@ def main() -> int:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     print(f"torch {torch.__version__}, device {name}, threads {torch.get_num_threads()}, repeats {args.repeats}, "
           f"warm-up {args.warmup}, {args.recipe} recipes' voxel sizes; {args.low}: {precisions[1].reason}")
-    cases = [build_case(c, device, args.recipe) for c in args.cases]
-    for c in cases:
-        print(f"  {c.name}: voxel {c.voxel_size} m, {c.batch.x.num_voxels} voxels, {c.flops / 1e9:.1f} GFLOP of convs per step")
     low = precisions[1].name
-    print(f"\n{'case':24s} {'fp32 ms':>9s} {low + ' ms':>9s} {'speed-up':>8s}  {'fp32 MiB':>8s} {low + ' MiB':>8s}"
-          f"  {'fp32 GFLOP/s':>12s}")
+    header = (f"\n{'case':24s} {'voxel':>5s} {'voxels':>7s} {'GFLOP':>6s} {'fp32 ms':>9s} {low + ' ms':>9s} {'speed-up':>8s}  "
+              f"{'fp32 MiB':>8s} {low + ' MiB':>8s}  {'fp32 GFLOP/s':>12s}")
+    print(header)
     shares, speedups = {}, {}
-    for c in cases:
+    for name in args.cases:  # one case at a time: built, measured, freed
+        c = build_case(name, device, args.recipe)
         times = time_steps(c, precisions, args.repeats, args.warmup, device)
         t32, tlo = times["fp32"], times[low]
         speedups[c.name] = t32 / tlo
         (s32, m32), (slo, mlo) = breakdown(c, precisions[0], device), breakdown(c, precisions[1], device)
         shares[c.name] = (s32, slo)
-        print(f"{c.name:24s} {t32 * 1e3:9.1f} {tlo * 1e3:9.1f} {t32 / tlo:7.2f}x  {m32:8.0f} {mlo:8.0f}"
-              f"  {c.flops / t32 / 1e9:12.1f}")
+        print(f"{c.name:24s} {c.voxel_size:5.2f} {c.batch.x.num_voxels:7d} {c.flops / 1e9:6.1f} {t32 * 1e3:9.1f} {tlo * 1e3:9.1f} "
+              f"{t32 / tlo:7.2f}x  {m32:8.0f} {mlo:8.0f}  {c.flops / t32 / 1e9:12.1f}", flush=True)
+        del c
     print("\nwhere a step's time goes (share of profiled op time, fp32 / " + low + ")")
     print(f"{'case':24s} " + " ".join(f"{k:>17s}" for k in CATEGORIES))
     for name, (s32, slo) in shares.items():

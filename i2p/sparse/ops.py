@@ -263,9 +263,9 @@ class _SparseConvFn(torch.autograd.Function):
 #: runs in bfloat16/float16, rounding the running sum after every offset) or ``"float32"``
 #: (products in the low precision, added into float32 rows). Measured on the 98k-voxel
 #: 64->64 benchmark conv (2 CPU threads, AVX512-BF16): relative error against float64 4.9e-3
-#: (low) vs 3.3e-3 (float32) -- the output is rounded to bfloat16 either way -- for 38 %
-#: more forward time and 25 % more forward+backward. The small gain does not pay, so
-#: ``"low"`` is the default; ``python benchmarks/sparse_conv.py --precision bf16`` re-measures.
+#: (low) vs 3.3e-3 (float32) -- the output is rounded to bfloat16 either way -- for 1.9x the
+#: forward and 1.6x the forward+backward time. The small gain does not pay, so ``"low"`` is
+#: the default; ``python benchmarks/sparse_conv.py --precision bf16`` re-measures.
 #: Weight gradients are always summed in the master weights' dtype (float32).
 LOW_PRECISION_ACCUMULATE = "low"
 
