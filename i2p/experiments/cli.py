@@ -24,7 +24,8 @@ Finished runs come back from the store, unfinished ones resume. Scopes (model.sc
 model.source: a 2D source (`i2p info`), a checkpoint path, or random (a random, frozen
 backbone: the control of io / io_stats / io_bn). model.copy_axis: up (the data set's up
 axis: a top-down view), x, y, z, or authors (the authors' layout, for paper scale). model.learnable (learn_t only): shared or
-nonshared; model.t_init: default or random.
+nonshared; model.t_init: default or random. recipe.precision: auto (bfloat16 where the
+device runs it fast, else float32; the run records which and why), fp32, bf16, or fp16 (CUDA).
 """
 
 _PRESETS_HELP = """\
