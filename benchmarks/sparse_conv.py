@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import sys
 import time
 
 import torch
 
+from common import add_device_args, bench, open_device
 from i2p.sparse import SparseTensor, get_kernel_map, voxelize
 from i2p.sparse import ops as i2p_ops
 from i2p.sparse.ops import sparse_conv_apply
@@ -135,27 +135,6 @@ def make_scene(target: int) -> torch.Tensor:
 # --------------------------------------------------------------------------------------
 # timing
 # --------------------------------------------------------------------------------------
-def bench(fns: dict, repeats: int, device: torch.device, warmup: int = 1) -> dict:
-    """``{name: (median ms, min ms)}`` of each ``fns[name]()`` over ``repeats`` runs after
-    ``warmup`` runs. The functions are interleaved (one run of each per round) so that
-    load from other processes hits all of them alike and their ratios stay meaningful."""
-    cuda = device.type == "cuda"
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    times: dict = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            if cuda:
-                torch.cuda.synchronize()
-            t0 = time.perf_counter()
-            fn()
-            if cuda:
-                torch.cuda.synchronize()
-            times[name].append((time.perf_counter() - t0) * 1e3)
-    return {name: (statistics.median(t), min(t)) for name, t in times.items()}
-
-
 def gflops(flop: float, ms: float) -> float:
     return flop / (ms * 1e-3) / 1e9
 
@@ -307,22 +286,18 @@ _NAMES = {torch.bfloat16: "bf16", torch.float16: "fp16"}
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
+    add_device_args(p)
     p.add_argument("--repeats", type=int, default=7, help="timed repeats per measurement (median reported)")
     p.add_argument("--voxels", type=int, default=BASE_VOXELS, help="target voxel count of the scene")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--precision", choices=["bf16", "fp16"], default=None,
                    help="also measure the conv under autocast in this precision")
     args = p.parse_args()
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print("--device cuda requested but CUDA is not available", file=sys.stderr)
+    device = open_device(args)
+    if device is None:
         return 2
     if args.precision == "fp16" and args.device != "cuda":
         print("--precision fp16 needs --device cuda (the CPU has no fast float16 GEMM)", file=sys.stderr)
         return 2
-    device = torch.device(args.device)
     print(f"torch {torch.__version__}, device {device}"
           + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "")
           + f", threads {torch.get_num_threads()}, repeats {args.repeats}")

@@ -22,17 +22,17 @@ ResNet-18 U-Net on SynthKITTI (``low_step_speedup=`` when ``--low fp16``).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
-import statistics
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 
 import torch
 from torch.profiler import ProfilerActivity, profile
 
+from common import add_device_args, bench, open_device
 from i2p.data.collate import Batch, collator
 from i2p.data.registry import get as get_dataset
 from i2p.experiments import preset
@@ -128,18 +128,8 @@ def _sync(device: torch.device) -> None:
 def time_steps(case: Case, precisions: list[Precision], repeats: int, warmup: int, device: torch.device) -> dict:
     """Median seconds per precision of ``case``: precisions interleaved step by step, so
     load from other processes hits them alike."""
-    for p in precisions:
-        for _ in range(warmup):
-            step(case, p)
-    times: dict = {p.name: [] for p in precisions}
-    for _ in range(repeats):
-        for p in precisions:
-            _sync(device)
-            t0 = time.perf_counter()
-            step(case, p)
-            _sync(device)
-            times[p.name].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
+    fns = {p.name: functools.partial(step, case, p) for p in precisions}
+    return {name: median_ms / 1e3 for name, (median_ms, _) in bench(fns, repeats, device, warmup).items()}
 
 
 def _category(evt) -> str:
@@ -196,21 +186,17 @@ def breakdown(case: Case, precision: Precision, device: torch.device) -> tuple[d
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
+    add_device_args(p)
     p.add_argument("--repeats", type=int, default=5, help="timed steps per case and precision (median reported)")
     p.add_argument("--warmup", type=int, default=3, help="untimed steps first (oneDNN compiles its kernels)")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--low", choices=["bf16", "fp16"], default="bf16", help="the low precision to compare")
     p.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
     p.add_argument("--recipe", choices=["teaching", "paper"], default="teaching",
                    help="voxel sizes of the teaching presets (KITTI 0.1) or of the paper's recipes (0.05)")
     args = p.parse_args()
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print("--device cuda requested but CUDA is not available", file=sys.stderr)
+    device = open_device(args)
+    if device is None:
         return 2
-    device = torch.device(args.device)
     try:
         precisions = [resolve_precision("fp32", device), resolve_precision(args.low, device)]
     except ValueError as e:

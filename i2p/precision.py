@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import time
 from dataclasses import dataclass
 
@@ -127,10 +128,10 @@ def autocast(precision: Precision) -> contextlib.AbstractContextManager:
     return torch.autocast(precision.device_type, dtype=precision.dtype)
 
 
-def check_finite_loss(loss: torch.Tensor, precision: Precision, epoch: int, step: int) -> None:
+def check_finite_loss(loss: float, precision: Precision, epoch: int, step: int) -> None:
     """Stop a run whose loss became NaN or inf, naming where (and what to try)."""
-    if torch.isfinite(loss).all():
+    if math.isfinite(loss):
         return
     hint = (f"; it ran in {precision.name}: try precision=fp32" if precision.low
             else "; lower the learning rate or check the data for NaN coordinates/colours")
-    raise FloatingPointError(f"the training loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}{hint}")
+    raise FloatingPointError(f"the training loss became {loss} at epoch {epoch + 1}, step {step + 1}{hint}")

@@ -334,7 +334,8 @@ def fit(
             batch = batch.to(device)
             with autocast(precision):
                 loss, logits = _loss(net(batch.x), batch, cfg)
-            check_finite_loss(loss, precision, epoch, step)
+            value = loss.item()  # one device sync per step: the check, the sum and the bar share it
+            check_finite_loss(value, precision, epoch, step)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)
@@ -342,8 +343,8 @@ def fit(
             valid = batch.labels != cfg.ignore_index
             correct += int((logits.argmax(1) == batch.labels)[valid].sum())
             seen += int(valid.sum())
-            loss_sum += loss.item()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            loss_sum += value
+            bar.set_postfix(loss=f"{value:.3f}")
         record = {"epoch": epoch + 1, "train_loss": loss_sum / max(len(loader), 1), "train_acc": correct / max(seen, 1),
                   "lr": opt.param_groups[0]["lr"]}
         last = epoch + 1 == cfg.epochs or (cfg.max_minutes is not None and (time.monotonic() - t0) / 60 > cfg.max_minutes)
