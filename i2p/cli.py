@@ -59,6 +59,9 @@ def _pretrain2d(a: argparse.Namespace) -> int:
 def _figures(a: argparse.Namespace) -> int:
     from pathlib import Path
 
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no window
     from .figures import filters_figure, first_layer_figure, transforms_figure
 
     out = Path(a.out_dir)

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from .inflate import TRANSFORM_NAMES, filter_transform, inflate_conv_weight  # noqa: E402
-from .models.factory import load_weights  # noqa: E402
-from .models.registry import ModelFamily, family_of  # noqa: E402
-from .weights import SOURCES, WeightsUnavailable, list_sources  # noqa: E402
+from .inflate import TRANSFORM_NAMES, filter_transform, inflate_conv_weight
+from .models.factory import load_weights
+from .models.registry import ModelFamily, family_of
+from .weights import SOURCES, WeightsUnavailable, list_sources
 
 __all__ = ["first_transferred_filters", "filters_figure", "first_layer_figure", "transforms_figure"]
 

@@ -282,6 +282,9 @@ def fit(
     evaluated) on rank 0, after the checkpoint is written.
     """
     rank, world = _distributed()
+    if cfg.task == "cls" and len(train_set) < 2 * world:
+        raise ValueError(f"the training set holds {len(train_set)} sample(s): BatchNorm needs at least 2 per batch "
+                         "(per process) to train; use a larger data.fraction or data.k_shot")
     device = pick_device(cfg.device)
     if device.type == "cuda" and world > 1:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))

@@ -31,7 +31,7 @@ import torch
 
 from .config import ConfigError, ExperimentConfig
 
-__all__ = ["Record", "run", "sweep", "load_runs", "find_run", "evaluate_run", "summarize", "DEFAULT_STORE", "RECORD"]
+__all__ = ["Record", "run", "sweep", "load_runs", "find_run", "evaluate_run", "load_run_model", "initial_model", "summarize", "DEFAULT_STORE", "RECORD"]
 
 DEFAULT_STORE = "runs"
 RECORD = "record.json"
@@ -341,13 +341,12 @@ def _resolve_target(target: str | Path, store: str | Path) -> tuple[Path, Path |
     return folder / "ckpt" / "last.pt", folder
 
 
-def evaluate_run(target: str | Path, *, config: str | Path | None = None, split: str | None = None,
-                 store: str | Path = DEFAULT_STORE, progress: bool = True) -> dict:
-    """Metrics of a run's last checkpoint on ``split`` (default: the paper's evaluation
-    split). ``target``: a run folder, a run key, or a checkpoint file (then ``config``
-    names the experiment config it was trained with, unless it lies in a run folder)."""
+def load_run_model(target: str | Path, *, config: str | Path | None = None, store: str | Path = DEFAULT_STORE,
+                   progress: bool = False):
+    """(model with the run's last weights, its config, the data set spec, the trainer
+    config) of a run folder, a run key, or a checkpoint file (then ``config`` names the
+    experiment config it was trained with, unless it lies in a run folder)."""
     from ..data.registry import get as get_dataset
-    from ..train import evaluate
 
     ckpt, folder = _resolve_target(target, store)
     if config is None and folder is None:
@@ -360,19 +359,41 @@ def evaluate_run(target: str | Path, *, config: str | Path | None = None, split:
     except Exception as e:  # truncated or not a torch file
         raise ValueError(f"cannot read checkpoint {ckpt} ({type(e).__name__}: {e}); it is damaged") from None
     spec = get_dataset(cfg.data.dataset)
-    seed = cfg.seeds[0]
-    split = split or spec.eval_split
-    spec.check_split(split)
     trained_task = (state.get("config") or {}).get("task")
     if trained_task not in (None, spec.task):
         raise ValueError(f"{ckpt} was trained for a {trained_task} task; {spec.name} is {spec.task}")
-    model, tcfg = _model_and_recipe(cfg, spec, seed, len(_classes(cfg, spec)), progress)
+    model, tcfg = initial_model(cfg, progress=progress)
     m = cfg.model
     try:
         model.load_state_dict(state["model"])
     except (RuntimeError, KeyError) as e:
         raise ValueError(f"{ckpt} does not hold a {m.model} ({m.scope}, head {m.head}) for {spec.name}: "
                          f"{str(e).splitlines()[0]}") from None
+    return model, cfg, spec, tcfg
+
+
+def initial_model(config: ExperimentConfig, seed: int | None = None, progress: bool = False):
+    """(model, trainer config) of a run of ``config`` as it starts: 2D weights inflated,
+    scope applied, nothing trained yet -- the "before" of a before/after comparison."""
+    from ..data.registry import get as get_dataset
+    from ..train import seed_everything
+
+    spec = get_dataset(config.data.dataset)
+    seed = config.seeds[0] if seed is None else seed
+    seed_everything(seed)
+    return _model_and_recipe(config, spec, seed, len(_classes(config, spec)), progress)
+
+
+def evaluate_run(target: str | Path, *, config: str | Path | None = None, split: str | None = None,
+                 store: str | Path = DEFAULT_STORE, progress: bool = True) -> dict:
+    """Metrics of a run's last checkpoint on ``split`` (default: the paper's evaluation
+    split). ``target``: a run folder, a run key, or a checkpoint file (then ``config``
+    names the experiment config it was trained with, unless it lies in a run folder)."""
+    from ..train import evaluate
+
+    model, cfg, spec, tcfg = load_run_model(target, config=config, store=store, progress=progress)
+    split = split or spec.eval_split
+    spec.check_split(split)
     d = cfg.data
     data = (spec.load_real(d.root, split) if d.profile == "real"
             else spec.load(split, d.profile, options=d.options, seed=d.seed, progress=progress))

@@ -1,0 +1,62 @@
+"""How big a study is: one profile for every notebook.
+
+- ``quick`` (the default, the README's first command): the whole study in about half an
+  hour on 2 CPU cores -- the core rows of each table, one seed, short recipes.
+- ``teaching``: every teaching cell with the teaching presets as calibrated (3 seeds;
+  hours on 2 cores).
+- ``paper``: the paper-scale presets (real data under ``$I2P_REAL_DATA``, the paper's
+  recipes and 2D sources, a GPU).
+- ``smoke``: tiny data, one epoch: checks that every notebook runs (CI).
+
+A profile only changes sizes (seeds, epochs, data size, which rows); the experiments
+themselves come from the presets (:mod:`i2p.experiments.presets`), so a quick run and a
+teaching run of the same cell differ exactly in what the profile says.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Profile", "PROFILES", "get_profile"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """``scale``: which presets (``teaching`` | ``paper``); ``seeds``: None keeps the
+    preset's seeds; ``overrides``: per data set, config overrides (``recipe.epochs`` ...);
+    ``full``: run every row of a table, else the core rows each notebook names;
+    ``timeout_min``: per notebook, for the headless study."""
+
+    name: str
+    scale: str
+    seeds: tuple[int, ...] | None
+    overrides: dict[str, dict] = field(default_factory=dict)
+    full: bool = False
+    timeout_min: float = 30.0
+    blurb: str = ""
+
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (
+    Profile("smoke", "teaching", (0,), {
+        "modelnet40": {"recipe.epochs": 1, "data.options": {"train": 4, "test": 1, "points": 512}},
+        "s3dis": {"recipe.epochs": 1, "data.options": {"rooms_per_area": 1, "points": [3000, 4000]}},
+        "semantickitti": {"recipe.epochs": 1, "data.options": {"sweeps": 1, "azimuths": 128}},
+    }, timeout_min=15, blurb="tiny data, one epoch, one seed: checks that every notebook runs"),
+    Profile("quick", "teaching", (0,), {
+        "modelnet40": {"recipe.epochs": 10},
+        "s3dis": {"recipe.epochs": 6},
+        "semantickitti": {"recipe.epochs": 4},
+    }, timeout_min=20, blurb="the core rows, one seed, short recipes: the whole study in ~30 min on 2 CPU cores"),
+    Profile("teaching", "teaching", None, full=True, timeout_min=24 * 60,
+            blurb="every teaching cell, the calibrated teaching recipes, 3 seeds: hours on 2 CPU cores"),
+    Profile("paper", "paper", None, full=True, timeout_min=14 * 24 * 60,
+            blurb="real data, the paper's recipes and 2D sources: a GPU box"),
+)}
+
+
+def get_profile(name: str | Profile) -> Profile:
+    if isinstance(name, Profile):
+        return name
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown study profile {name!r}; choose one of {', '.join(PROFILES)}") from None

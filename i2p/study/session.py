@@ -1,0 +1,241 @@
+"""One notebook's experiments: rows of a paper table, run through the experiment layer.
+
+A notebook builds a :class:`Study` from its parameters (profile, device, precision,
+seeds), asks for rows by paper cell (``study.row("I,O", "t1.io.modelnet40")``) and for
+their controls (``control=True``: the same scope on a random, frozen backbone whose
+BatchNorm statistics are re-estimated), runs them (finished runs come back from the
+store, so reopening a notebook is instant) and gets the paper-vs-run table back. All
+sizes come from the profile (:mod:`.profiles`); the experiments from the presets.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..experiments import ExperimentConfig, Record, preset, sweep
+from ..experiments.paper import PaperCell
+from ..viz.export import FigureSink
+from .profiles import Profile, get_profile
+from .reading import difference, fmt, mean_std, rank_agreement
+
+__all__ = ["Study", "Row", "project_root", "NotBuiltYet"]
+
+#: minutes of i2p's own 2D pretraining per profile (cached; ``i2p pretrain2d`` for more)
+PRETRAIN_MINUTES = {"smoke": 0.1, "quick": 1.0, "teaching": 8.0, "paper": 60.0}
+#: the i2p-trained 2D sources and the 2D data set each is trained on
+I2P_SOURCES = {"resnet18.fractaldb-i2p": "fractaldb", "resnet18.shapes2d-i2p": "shapes2d"}
+
+
+class NotBuiltYet(RuntimeError):
+    """A row whose model i2p does not build yet (the preset says which issue builds it)."""
+
+
+def project_root(start: str | Path | None = None) -> Path:
+    """The i2p checkout around ``start`` (the folder holding ``notebooks/`` and
+    ``pyproject.toml``), so a notebook opened from ``notebooks/`` and the headless study
+    share ``runs/`` and ``figures/``; the current folder outside a checkout."""
+    here = Path(start or os.getcwd()).resolve()
+    for p in (here, *here.parents):
+        if (p / "pyproject.toml").is_file() and (p / "notebooks").is_dir():
+            return p
+    return here
+
+
+@dataclass
+class Row:
+    """One row of a notebook's table: a label, its config, the paper cell it stands for
+    (None for a control) and, once run, its records."""
+
+    label: str
+    config: ExperimentConfig
+    cell: PaperCell | None
+    note: str = ""
+    control_of: str | None = None
+    records: list[Record] = field(default_factory=list)
+
+    @property
+    def values(self) -> list[float]:
+        """The paper's metric per seed, in percent."""
+        return [100 * r.metric for r in self.records]
+
+    @property
+    def mean(self) -> float:
+        return mean_std(self.values)[0]
+
+
+class Study:
+    """The experiments of one notebook at one profile (see the module docstring)."""
+
+    def __init__(self, notebook: str, profile: str | Profile = "quick", *, store: str | Path | None = None,
+                 figures: str | Path | None = None, device: str = "auto", precision: str = "auto",
+                 seeds: Sequence[int] | None = None, real_data: str | None = None, progress: bool = True,
+                 title: str = "", question: str = "") -> None:
+        self.profile = get_profile(profile)
+        root = project_root()
+        self.store = Path(store) if store else root / "runs"
+        self.figures = FigureSink(notebook, figures or root / "figures")
+        self.device, self.precision, self.progress = device, precision, progress
+        self.seeds = list(seeds) if seeds is not None else (list(self.profile.seeds) if self.profile.seeds else None)
+        if real_data:
+            os.environ["I2P_REAL_DATA"] = str(real_data)
+        self.rows: list[Row] = []
+        self.figures.meta(profile=self.profile.name, device=device, precision=precision, title=title or notebook,
+                          question=question)
+
+    @property
+    def full(self) -> bool:
+        """Whether this profile runs every row (teaching, paper) or the core ones."""
+        return self.profile.full
+
+    # ------------------------------------------------------------------ configs
+    def config(self, cell_id: str, **changes: Any) -> ExperimentConfig:
+        """The preset of ``cell_id`` at this profile's scale, sized by the profile, on this
+        study's device/precision/seeds; ``changes``: more overrides (``{"model.scope": ...}``
+        with dots written as ``__``: ``model__scope="io"``)."""
+        p = preset(f"{self.profile.scale}/{cell_id}")
+        if p.missing:
+            raise NotBuiltYet(f"{p.name}: {p.missing}")
+        over = dict(self.profile.overrides.get(p.config.data.dataset, {}))
+        over.update({"device": self.device, "recipe.precision": self.precision})
+        if self.seeds is not None:
+            over["seeds"] = list(self.seeds)
+        over.update({k.replace("__", "."): v for k, v in changes.items()})
+        return p.config.with_overrides(over)
+
+    def row(self, label: str, cell_id: str, *, control: bool = False, note: str = "", **changes: Any) -> Row:
+        """Add the row of ``cell_id`` (and, with ``control``, its random-backbone control
+        right after it); returns the row."""
+        cfg = self.config(cell_id, **changes)
+        p = preset(f"{self.profile.scale}/{cell_id}")
+        r = Row(label, cfg, p.cell, note or p.note)
+        self.rows.append(r)
+        if control:
+            self.control(r)
+        return r
+
+    def extra(self, label: str, cell_id: str, note: str, **changes: Any) -> Row:
+        """A row that is not a cell of the paper (no paper value), built from the preset
+        of ``cell_id`` with ``changes`` (e.g. k-shot instead of a fraction)."""
+        r = Row(label, self.config(cell_id, **changes), None, note)
+        self.rows.append(r)
+        return r
+
+    def control(self, of: Row, label: str | None = None) -> Row:
+        """The random-backbone control of a row: the same config with a random, frozen
+        backbone (``model.source: random``; its BatchNorm statistics are re-estimated
+        where the scope moves them)."""
+        cfg = of.config.with_overrides({"model.source": "random"})
+        r = Row(label or f"{of.label} · random backbone", cfg, None, "control: random frozen backbone",
+                control_of=of.label)
+        self.rows.append(r)
+        return r
+
+    def ensure_source(self, name: str) -> None:
+        """Train one of i2p's own 2D sources if it is not on this machine yet (cached;
+        the profile decides the minutes)."""
+        from ..pretrain2d import pretrain_and_save
+        from ..weights import WeightsUnavailable, find_weights
+
+        try:
+            find_weights(name)
+            return
+        except WeightsUnavailable:
+            if name not in I2P_SOURCES:
+                raise
+        minutes = PRETRAIN_MINUTES[self.profile.name] if self.profile.name in PRETRAIN_MINUTES else 8.0
+        print(f"[i2p] {name} is not on this machine: pretraining it now ({minutes:g} min budget; "
+              f"`i2p pretrain2d --dataset {I2P_SOURCES[name]}` trains a better one)")
+        path, acc = pretrain_and_save(I2P_SOURCES[name], "resnet18", progress=self.progress, epochs=30, minutes=minutes)
+        print(f"[i2p] saved {path} (held-out 2D top-1 {acc:.3f})")
+
+    # ------------------------------------------------------------------ running
+    def run(self, rows: Sequence[Row] | None = None) -> list[Row]:
+        """Run (or fetch from the store) every row not run yet; returns the rows."""
+        rows = list(self.rows if rows is None else rows)
+        for r in rows:
+            if r.config.model.source in I2P_SOURCES:
+                self.ensure_source(r.config.model.source)
+        todo = [r for r in rows if not r.records]
+        records = sweep([r.config for r in todo], store=self.store, progress=self.progress)
+        it = iter(records)
+        for r in todo:
+            r.records = [next(it) for _ in r.config.seeds]
+        return rows
+
+    def get(self, label: str) -> Row:
+        for r in self.rows:
+            if r.label == label:
+                return r
+        raise KeyError(f"no row {label!r}; rows: {', '.join(r.label for r in self.rows)}")
+
+    # ------------------------------------------------------------------ models and data of a row
+    def trained_model(self, row: Row, seed_index: int = 0):
+        """The trained model of one seed of a run row (from its checkpoint)."""
+        from ..experiments.runs import load_run_model
+
+        if not row.records:
+            raise ValueError(f"row {row.label!r} has not run yet: call study.run() first")
+        return load_run_model(row.records[seed_index].folder)[0]
+
+    def initial_model(self, row: Row):
+        """The row's model before training: 2D weights inflated, scope applied."""
+        from ..experiments.runs import initial_model
+
+        return initial_model(row.config)[0]
+
+    def test_set(self, row: Row):
+        """The evaluation split of the row's data."""
+        from ..data.registry import get as get_dataset
+
+        d = row.config.data
+        spec = get_dataset(d.dataset)
+        if d.profile == "real":
+            return spec.load_real(d.root, spec.eval_split)
+        return spec.load(spec.eval_split, d.profile, options=d.options, seed=d.seed, progress=False)
+
+    def train_config(self, row: Row):
+        """The trainer config of the row's first seed (device, voxel size, precision)."""
+        from ..data.registry import get as get_dataset
+        from ..train import TrainConfig
+
+        spec = get_dataset(row.config.data.dataset)
+        return TrainConfig(**row.config.train_kwargs(spec, row.config.seeds[0]), progress=False)
+
+    # ------------------------------------------------------------------ tables and readings
+    def table(self, rows: Sequence[Row] | None = None, name: str = "table", caption: str = ""):
+        """The paper's numbers beside this run's, one line per row (percent), and recorded
+        for the study report."""
+        import pandas as pd
+
+        lines = []
+        for r in (self.rows if rows is None else rows):
+            c = r.cell
+            paper_stab = (f"{c.stab_mean:.1f} ± {c.stab_std:.1f}" if c is not None and c.stab_mean is not None
+                          and c.stab_std is not None else "")
+            lines.append({"row": r.label, "paper": c.value if c is not None else None, "paper mean ± std": paper_stab,
+                          "this run": fmt(r.values) if r.records else "not run",
+                          "model": r.config.model.model, "2D source": r.config.model.source or "-",
+                          "cell": c.id if c is not None else (f"control of {r.control_of}" if r.control_of else "not in the paper")})
+        df = pd.DataFrame(lines)
+        self.figures.table(name, df, caption=caption)
+        return df
+
+    def compare(self, a: str, b: str) -> str:
+        """A sentence: how row ``a`` compares with row ``b`` on this run's seeds."""
+        ra, rb = self.get(a), self.get(b)
+        return difference(ra.values, rb.values, (a, b)).text
+
+    def ordering(self, rows: Sequence[Row] | None = None) -> str:
+        """A sentence: how many row pairs this run orders as the paper does."""
+        rows = [r for r in (self.rows if rows is None else rows) if r.cell is not None and r.records]
+        same, total = rank_agreement([r.cell.value for r in rows], [r.mean for r in rows])
+        if total == 0:
+            return "Too few rows with paper values to compare the ordering."
+        return f"This run orders {same} of {total} row pairs as the paper does."
+
+    def reading(self, *sentences: str) -> str:
+        """Record the reading for the report and return it as one paragraph."""
+        self.figures.reading(*sentences)
+        return " ".join(sentences)
