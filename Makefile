@@ -1,9 +1,11 @@
 # Two entry points for a fresh machine (Debian, Python 3.11, no GPU, registries only):
-#   make study   -> set up .venv and run the main job (the study on embedded data)
+#   make study   -> set up .venv and run the main job: every notebook headless + the HTML report
+#                   (PROFILE=quick by default; smoke | quick | teaching | paper)
 #   make test    -> set up .venv (with test tools) and run the test suite
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
+PROFILE ?= quick
 
 .PHONY: study test bench bench-step setup setup-dev clean
 
@@ -22,7 +24,7 @@ setup: $(VENV)/.ok
 setup-dev: $(VENV)/.dev-ok
 
 study: $(VENV)/.ok
-	$(PY) -m i2p quickstart
+	$(PY) -m i2p study --profile $(PROFILE)
 
 test: $(VENV)/.dev-ok
 	$(PY) -m pytest -q -n 2 --dist loadfile
@@ -34,4 +36,4 @@ bench-step: $(VENV)/.ok
 	$(PY) benchmarks/train_step.py
 
 clean:
-	rm -rf $(VENV) runs *.egg-info
+	rm -rf $(VENV) runs study *.egg-info

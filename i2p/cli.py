@@ -1,4 +1,4 @@
-"""Command line: ``i2p quickstart``, ``i2p info``, ``i2p data ...``, ``i2p train | eval |
+"""Command line: ``i2p study``, ``i2p quickstart``, ``i2p info``, ``i2p data ...``, ``i2p train | eval |
 runs | presets``, ``i2p pretrain2d``, ``i2p figures``."""
 from __future__ import annotations
 
@@ -75,6 +75,20 @@ def _figures(a: argparse.Namespace) -> int:
     return 0
 
 
+def _study(a: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .study import project_root, run_study
+
+    results = run_study(a.profile, only=a.only, out=a.out, device=a.device, precision=a.precision,
+                        timeout_min=a.timeout, force=a.force, progress=not a.no_progress)
+    bad = [r for r in results if r.status in ("failed", "timeout")]
+    out = Path(a.out) if a.out else project_root() / "study" / a.profile
+    print(f"[i2p] study ({a.profile}): {len(results) - len(bad)} of {len(results)} notebooks ran to the end; "
+          f"report: {out}/index.html")
+    return 1 if bad else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="i2p", description="Image2Point study kit")
 
@@ -120,6 +134,22 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--transform", default="default", help="default, T1, T2 or T3")
     f.add_argument("--dpi", type=int, default=90)
     f.set_defaults(func=_figures)
+    from .study.profiles import PROFILES
+
+    s = sub.add_parser("study", help="run every notebook headless and write the offline HTML report",
+                       description="Executes notebooks/NN_*.ipynb with papermill (one process and one timeout per "
+                       "notebook), saves the executed notebooks and an HTML report under study/<profile>/, figures "
+                       "under figures/<notebook>/. Finished runs and notebooks are reused: an interrupted study "
+                       "resumes. Profiles: " + "; ".join(f"{p.name}: {p.blurb}" for p in PROFILES.values()))
+    s.add_argument("--profile", default="quick", choices=list(PROFILES))
+    s.add_argument("--only", nargs="+", default=None, metavar="NB", help="notebooks by number or name, e.g. 01 03")
+    s.add_argument("--out", default=None, help="folder of the executed notebooks and report (default study/<profile>)")
+    s.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
+    s.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
+    s.add_argument("--timeout", type=float, default=None, help="minutes per notebook (default: the profile's)")
+    s.add_argument("--force", action="store_true", help="execute notebooks that already finished with these settings")
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=_study)
     p.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     a, extra = p.parse_known_args(argv)
     if extra:  # key=value overrides may follow options (i2p train PRESET --dry-run seeds=[0])
