@@ -232,7 +232,8 @@ def pretrain_and_save(
     path = Path(out) if out else weights_dirs()[-2] / f"{arch}_{name}.pth"
     ckpt = path.with_name(path.stem + ".resume.pt")
     sd, acc = pretrain_2d(x, y, n, arch, checkpoint=ckpt, progress=progress, **kwargs)
-    save_atomic({"state_dict": sd, "heldout_acc": acc, "dataset": dataset, "num_classes": n, "arch": arch}, path)
+    save_atomic({"state_dict": sd, "heldout_acc": acc, "dataset": dataset, "num_classes": n, "arch": arch,
+                 "minutes": kwargs.get("minutes")}, path)  # a time budget, if any: the study retrains short ones
     ckpt.unlink(missing_ok=True)
     return path, acc
 

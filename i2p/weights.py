@@ -29,6 +29,8 @@ are renamed.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.metadata
 import importlib.util
 import os
@@ -45,6 +47,7 @@ __all__ = [
     "EFFICIENTNET_LITE_IMAGENET",
     "PAPER_2D",
     "I2P_TRAINED",
+    "weights_fingerprint",
     "SOURCES",
     "weights_dirs",
     "find_weights",
@@ -232,6 +235,29 @@ def weights_dirs() -> list[Path]:
     dirs.append(Path.home() / ".cache" / "i2p" / "weights")
     dirs.append(Path(torch.hub.get_dir()) / "checkpoints")
     return dirs
+
+
+def weights_fingerprint(name: str) -> str | None:
+    """SHA-1 (12 hex) of an i2p-trained source's checkpoint, or None for sources whose
+    content never changes under a name (published files) or that are not here. i2p's
+    own sources are retrained with other budgets under the same name, so a run's identity
+    includes what was actually loaded."""
+    if name not in I2P_TRAINED:
+        return None
+    try:
+        path = find_weights(name)
+    except WeightsUnavailable:
+        return None
+    return _file_sha1(str(path), path.stat().st_size, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _file_sha1(path: str, size: int, mtime_ns: int) -> str:  # size/mtime: a rewritten file hashes anew
+    h = hashlib.sha1()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:12]
 
 
 def _source(name: str) -> Source:

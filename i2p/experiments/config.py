@@ -181,9 +181,15 @@ class ExperimentConfig:
 
     def identity(self, seed: int) -> dict:
         """What decides a run's result: everything but the labels, the resolved data (so a
-        changed profile never returns runs of its old data), plus the seed."""
+        changed profile never returns runs of its old data), the content of i2p-trained 2D
+        weights (retrained under the same name), plus the seed."""
+        from ..weights import weights_fingerprint
+
         d = {k: v for k, v in self.to_dict().items() if k not in _LABELS}
         d["data_resolved"] = self.resolved_data()
+        fingerprint = weights_fingerprint(self.model.source) if self.model.source else None
+        if fingerprint is not None:  # i2p-trained 2D weights: what was loaded, not only its name
+            d["source_sha1"] = fingerprint
         precision = self.resolved_precision().name
         if precision == "fp32":  # float32 runs keep the keys they had before precision was a key
             del d["recipe"]["precision"]

@@ -174,6 +174,8 @@ def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool) -
     from ..train import evaluate, fit, pick_device, seed_everything
 
     key = config.run_key(seed)
+    sha = config.identity(seed).get("source_sha1")
+    source_sha1 = {"source_sha1": sha} if sha else {}  # which i2p-trained 2D weights this run loaded
     folder = find_run(store, key)
     if folder is not None and (folder / RECORD).is_file():
         return Record.load(folder)
@@ -203,7 +205,7 @@ def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool) -
     metrics = _json_clean(result)
     record = Record(
         key=key, folder=str(folder), name=config.name, cell=config.cell, seed=int(seed), config=config.for_seed(seed).to_dict(),
-        setup=model.setup.as_dict(), metrics=metrics, curves=_json_clean(history.epochs),
+        setup={**model.setup.as_dict(), **source_sha1}, metrics=metrics, curves=_json_clean(history.epochs),
         timings={"data_s": t_data - t0, "train_s": t_train - t_data, "eval_s": t_eval - t_train,
                  "epochs": len(history.epochs), "resumed_from_epoch": start},
         env={**_env(pick_device(config.device)), "precision": history.precision},
@@ -270,6 +272,9 @@ def _config_key(r: Record) -> str:
     d = ExperimentConfig.from_dict(r.config).identity(0)
     del d["seed"]
     d["data_resolved"] = r.data
+    d.pop("source_sha1", None)
+    if r.setup.get("source_sha1"):  # the 2D weights it actually loaded, not today's file
+        d["source_sha1"] = r.setup["source_sha1"]
     return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
 

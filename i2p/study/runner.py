@@ -105,9 +105,11 @@ def _execute(book: Path, output: Path, log: Path, params: dict, timeout_s: float
 
 def run_study(profile: str = "quick", *, only: Sequence[str] | None = None, out: str | Path | None = None,
               device: str = "auto", precision: str = "auto", timeout_min: float | None = None,
-              force: bool = False, progress: bool = True) -> list[NotebookResult]:
+              force: bool = False, progress: bool = True, store: str | Path | None = None,
+              figures: str | Path | None = None) -> list[NotebookResult]:
     """Execute the notebooks at ``profile`` and write ``<out>/index.html``; returns one
-    result per notebook."""
+    result per notebook. ``store`` / ``figures``: the results store and figure folder the
+    notebooks use (default ``runs/`` and ``figures/`` of the checkout)."""
     from tqdm.auto import tqdm
 
     from .report import write_report
@@ -117,8 +119,9 @@ def run_study(profile: str = "quick", *, only: Sequence[str] | None = None, out:
     books = _select(list_notebooks(root / "notebooks"), only)
     out = Path(out) if out else root / "study" / prof.name
     out.mkdir(parents=True, exist_ok=True)
+    fig_dir = Path(figures) if figures else root / "figures"
     params = {"profile": prof.name, "device": device, "precision": precision, "interactive": False,
-              "store": str(root / "runs"), "figures": str(root / "figures")}
+              "store": str(Path(store) if store else root / "runs"), "figures": str(fig_dir)}
     timeout_s = 60 * (timeout_min or prof.timeout_min)
     results = []
     bar = tqdm(books, desc=f"study ({prof.name})", unit="notebook", disable=not progress)
@@ -148,5 +151,5 @@ def run_study(profile: str = "quick", *, only: Sequence[str] | None = None, out:
         else:
             print(f"[i2p] {book.stem}: {status}: {error} (log: {log})", file=sys.stderr)
         results.append(res)
-    write_report(out, results, root / "figures", prof)
+    write_report(out, results, fig_dir, prof)
     return results

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..experiments import ExperimentConfig, Record, preset, sweep
+from ..experiments import ExperimentConfig, Record, preset, run, sweep
 from ..experiments.paper import PaperCell
 from ..viz.export import FigureSink
 from .profiles import Profile, get_profile
@@ -81,6 +81,7 @@ class Study:
         if real_data:
             os.environ["I2P_REAL_DATA"] = str(real_data)
         self.rows: list[Row] = []
+        self._ensured: set[str] = set()
         self.figures.meta(profile=self.profile.name, device=device, precision=precision, title=title or notebook,
                           question=question)
 
@@ -133,22 +134,33 @@ class Study:
         return r
 
     def ensure_source(self, name: str) -> None:
-        """Train one of i2p's own 2D sources if it is not on this machine yet (cached;
-        the profile decides the minutes)."""
+        """Train one of i2p's own 2D sources if it is not on this machine yet, or was
+        trained with a shorter time budget than this profile's (e.g. by a smoke run):
+        cached; a checkpoint trained without a budget (``i2p pretrain2d``) is kept."""
+        import torch
+
         from ..pretrain2d import pretrain_and_save
         from ..weights import WeightsUnavailable, find_weights
 
-        try:
-            find_weights(name)
+        if name in self._ensured:
             return
+        minutes = PRETRAIN_MINUTES.get(self.profile.name, 8.0)
+        try:
+            path = find_weights(name)
+            have = torch.load(path, map_location="cpu", weights_only=True).get("minutes")
+            if name not in I2P_SOURCES or have is None or have >= minutes:
+                self._ensured.add(name)
+                return
+            why = f"it was trained for {have:g} min, this profile asks for {minutes:g}"
         except WeightsUnavailable:
             if name not in I2P_SOURCES:
                 raise
-        minutes = PRETRAIN_MINUTES[self.profile.name] if self.profile.name in PRETRAIN_MINUTES else 8.0
-        print(f"[i2p] {name} is not on this machine: pretraining it now ({minutes:g} min budget; "
-              f"`i2p pretrain2d --dataset {I2P_SOURCES[name]}` trains a better one)")
+            why = "it is not on this machine"
+        print(f"[i2p] pretraining {name} now: {why} (`i2p pretrain2d --dataset {I2P_SOURCES[name]}` trains a "
+              "better one without a budget)")
         path, acc = pretrain_and_save(I2P_SOURCES[name], "resnet18", progress=self.progress, epochs=30, minutes=minutes)
         print(f"[i2p] saved {path} (held-out 2D top-1 {acc:.3f})")
+        self._ensured.add(name)
 
     # ------------------------------------------------------------------ running
     def run(self, rows: Sequence[Row] | None = None) -> list[Row]:
@@ -158,10 +170,16 @@ class Study:
             if r.config.model.source in I2P_SOURCES:
                 self.ensure_source(r.config.model.source)
         todo = [r for r in rows if not r.records]
-        records = sweep([r.config for r in todo], store=self.store, progress=self.progress)
-        it = iter(records)
-        for r in todo:
-            r.records = [next(it) for _ in r.config.seeds]
+        if self.progress:  # one bar over every (row, seed)
+            it = iter(sweep([r.config for r in todo], store=self.store, progress=True))
+            for r in todo:
+                r.records = [next(it) for _ in r.config.seeds]
+            return rows
+        for r in todo:  # headless: a line per row for the log (a notebook bar would be a widget)
+            r.config.validate()
+        for i, r in enumerate(todo, 1):
+            r.records = run(r.config, store=self.store, progress=False)
+            print(f"[i2p] row {i}/{len(todo)} {r.label}: {fmt(r.values)}", flush=True)
         return rows
 
     def get(self, label: str) -> Row:
