@@ -68,5 +68,6 @@ def test_quickstart_runs_interactively(tmp_path):
     papermill.execute_notebook(str(book), str(out), cwd=str(book.parent), progress_bar=False, execution_timeout=600,
                                parameters={"profile": "smoke", "interactive": True, "store": str(tmp_path / "runs"),
                                            "figures": str(tmp_path / "figures")})
-    outputs = [o for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code" for o in c.outputs]
-    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    last = [c for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code"][-1]
+    assert "prediction_explorer" in last.source
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in last.outputs)
