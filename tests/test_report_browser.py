@@ -55,3 +55,32 @@ def test_report_opens_offline_and_renders_a_3d_figure(tmp_path):
         browser.close()
     assert traces == 1 and canvases >= 1  # plotly.js came from the local shared file and drew with WebGL
     assert not external and not errors
+
+
+def test_executed_notebook_html_shows_plotly_offline(tmp_path):
+    """A notebook executed with i2p's plotly set-up, exported by the study's to_html,
+    renders its 3D figure with every network request refused."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    import nbformat
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from i2p.study.runner import to_html
+
+    nb = new_notebook(cells=[new_code_cell(
+        "from i2p.study import setup_notebook\nsetup_notebook()\nimport plotly.graph_objects as go\n"
+        "go.Figure(go.Scatter3d(x=[0, 1], y=[0, 1], z=[1, 0], mode='markers'))")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    NotebookClient(nb, timeout=120).execute()
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    html = to_html(path)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.route("http*://**", lambda route: route.abort())  # no network at all
+        page.goto(html.as_uri())
+        page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+        traces = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData.length")
+        browser.close()
+    assert traces == 1
