@@ -207,7 +207,8 @@ def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool) -
         key=key, folder=str(folder), name=config.name, cell=config.cell, seed=int(seed), config=config.for_seed(seed).to_dict(),
         setup={**model.setup.as_dict(), **source_sha1}, metrics=metrics, curves=_json_clean(history.epochs),
         timings={"data_s": t_data - t0, "train_s": t_train - t_data, "eval_s": t_eval - t_train,
-                 "epochs": len(history.epochs), "resumed_from_epoch": start},
+                 "epochs": len(history.epochs), "resumed_from_epoch": start,
+                 "train_samples": len(train)},
         env={**_env(pick_device(config.device)), "precision": history.precision},
         classes=list(train.classes), data=config.resolved_data(),
     )

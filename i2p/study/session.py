@@ -182,6 +182,16 @@ class Study:
             print(f"[i2p] row {i}/{len(todo)} {r.label}: {fmt(r.values)}", flush=True)
         return rows
 
+    def steps(self, row: Row) -> int | None:
+        """Optimiser steps the row's first run took (None for records without their
+        training-set size): small data subsets take few steps at a fixed epoch budget."""
+        rec = row.records[0] if row.records else None
+        n = rec.timings.get("train_samples") if rec else None
+        if n is None:
+            return None
+        b = row.config.recipe.batch_size
+        return rec.timings["epochs"] * (n // b if n > b else 1)  # the trainer drops a last short batch
+
     def get(self, label: str) -> Row:
         for r in self.rows:
             if r.label == label:
