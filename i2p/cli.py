@@ -81,8 +81,11 @@ def _study(a: argparse.Namespace) -> int:
     from .study import project_root, run_study
 
     results = run_study(a.profile, only=a.only, out=a.out, device=a.device, precision=a.precision,
-                        timeout_min=a.timeout, force=a.force, progress=not a.no_progress)
+                        timeout_min=a.timeout, force=a.force, progress=not a.no_progress, dry_run=a.dry_run)
     bad = [r for r in results if r.status in ("failed", "timeout")]
+    if a.dry_run:
+        for r in results:
+            print(f"[i2p] {r.notebook}: {r.status}{': ' + r.error if r.error else ''}")
     out = Path(a.out) if a.out else project_root() / "study" / a.profile
     print(f"[i2p] study ({a.profile}): {len(results) - len(bad)} of {len(results)} notebooks ran to the end; "
           f"report: {out}/index.html")
@@ -148,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
     s.add_argument("--timeout", type=float, default=None, help="minutes per notebook (default: the profile's)")
     s.add_argument("--force", action="store_true", help="execute notebooks that already finished with these settings")
+    s.add_argument("--dry-run", action="store_true", help="validate and list every notebook's runs, compute nothing "
+                   "(e.g. --profile paper: are the real data and 2D weights in place?)")
     s.add_argument("--no-progress", action="store_true")
     s.set_defaults(func=_study)
     p.add_argument("--debug", action="store_true", help="show the Python traceback of an error")

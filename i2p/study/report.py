@@ -16,7 +16,7 @@ __all__ = ["write_report", "REPORT"]
 REPORT = "index.html"
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px}
-th{background:#f3f3f3}.ok{color:#176f2c}.failed,.timeout{color:#b00020}.cached{color:#555}
+th{background:#f3f3f3}.ok{color:#176f2c}.failed,.timeout{color:#b00020}.cached,.planned{color:#555}
 figure{display:inline-block;margin:.5em;max-width:48%;vertical-align:top}figure img{max-width:100%}
 figcaption{font-size:.85em;color:#444}section{border-top:1px solid #ddd;margin-top:1.5em}"""
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .profiles import get_profile
-from .session import project_root
+from .session import DRY_RUN_ENV, project_root
 
 __all__ = ["NotebookResult", "list_notebooks", "run_study", "to_html"]
 
@@ -33,7 +33,7 @@ DONE = ".done.json"
 @dataclass
 class NotebookResult:
     notebook: str
-    status: str  # ok | cached | failed | timeout
+    status: str  # ok | cached | failed | timeout | planned (dry run)
     seconds: float
     output: str
     log: str
@@ -81,12 +81,13 @@ def to_html(executed: Path) -> Path:
     return out
 
 
-def _execute(book: Path, output: Path, log: Path, params: dict, timeout_s: float) -> tuple[str, str]:
+def _execute(book: Path, output: Path, log: Path, params: dict, timeout_s: float, dry_run: bool) -> tuple[str, str]:
     """Run papermill in its own process group; (status, error line)."""
     cmd = [sys.executable, "-m", "papermill", str(book), str(output), "-y", json.dumps(params), "--cwd",
            str(book.parent), "--log-output", "--no-progress-bar", "--request-save-on-cell-execute"]
+    env = {**os.environ, DRY_RUN_ENV: "1" if dry_run else ""}
     with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, env=env)
         try:
             rc = proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -96,20 +97,28 @@ def _execute(book: Path, output: Path, log: Path, params: dict, timeout_s: float
         except BaseException:  # Ctrl-C: take the kernel down with us
             os.killpg(proc.pid, signal.SIGKILL)
             raise
-    if rc == 0:
-        return "ok", ""
     lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    if dry_run:  # planned when it stopped at its first run, or ran through without one
+        plan = [ln for ln in lines if ln.startswith("DryRun: ")]
+        return ("planned", plan[-1][len("DryRun: "):]) if rc == 0 or plan else ("failed", _error(lines, rc))
+    return ("ok", "") if rc == 0 else ("failed", _error(lines, rc))
+
+
+def _error(lines: list[str], rc: int) -> str:
+    """The most telling line of a failed notebook's log."""
     errs = [ln for ln in lines if "Error" in ln or "Exception" in ln]
-    return "failed", (errs[-1] if errs else (lines[-1] if lines else f"papermill exit {rc}"))[:300]
+    return (errs[-1] if errs else (lines[-1] if lines else f"papermill exit {rc}"))[:300]
 
 
 def run_study(profile: str = "quick", *, only: Sequence[str] | None = None, out: str | Path | None = None,
               device: str = "auto", precision: str = "auto", timeout_min: float | None = None,
               force: bool = False, progress: bool = True, store: str | Path | None = None,
-              figures: str | Path | None = None) -> list[NotebookResult]:
+              figures: str | Path | None = None, dry_run: bool = False) -> list[NotebookResult]:
     """Execute the notebooks at ``profile`` and write ``<out>/index.html``; returns one
     result per notebook. ``store`` / ``figures``: the results store and figure folder the
-    notebooks use (default ``runs/`` and ``figures/`` of the checkout)."""
+    notebooks use (default ``runs/`` and ``figures/`` of the checkout). ``dry_run``: each
+    notebook validates and lists its runs and stops before computing (status ``planned``);
+    nothing is cached as done."""
     from tqdm.auto import tqdm
 
     from .report import write_report
@@ -129,14 +138,14 @@ def run_study(profile: str = "quick", *, only: Sequence[str] | None = None, out:
         bar.set_postfix_str(book.stem)
         output, log, marker = out / book.name, out / f"{book.stem}.log", out / f"{book.stem}{DONE}"
         fp = _fingerprint(book, params)
-        if not force and marker.is_file() and output.is_file():
+        if not force and not dry_run and marker.is_file() and output.is_file():
             done = json.loads(marker.read_text())
             if done.get("fingerprint") == fp:
                 results.append(NotebookResult(**{**done["result"], "status": "cached"}))
                 continue
         marker.unlink(missing_ok=True)
         t0 = time.monotonic()
-        status, error = _execute(book, output, log, params, timeout_s)
+        status, error = _execute(book, output, log, params, timeout_s, dry_run)
         html = None
         if output.is_file():
             try:
@@ -148,7 +157,7 @@ def run_study(profile: str = "quick", *, only: Sequence[str] | None = None, out:
             tmp = marker.with_name(marker.name + ".tmp")
             tmp.write_text(json.dumps({"fingerprint": fp, "result": asdict(res)}))
             os.replace(tmp, marker)
-        else:
+        elif status != "planned":
             print(f"[i2p] {book.stem}: {status}: {error} (log: {log})", file=sys.stderr)
         results.append(res)
     write_report(out, results, fig_dir, prof)

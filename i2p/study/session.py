@@ -20,7 +20,7 @@ from ..viz.export import FigureSink
 from .profiles import Profile, get_profile
 from .reading import difference, fmt, mean_std, rank_agreement
 
-__all__ = ["Study", "Row", "project_root", "NotBuiltYet"]
+__all__ = ["Study", "Row", "project_root", "NotBuiltYet", "DryRun", "DRY_RUN_ENV"]
 
 #: minutes of i2p's own 2D pretraining per profile (cached; ``i2p pretrain2d`` for more)
 PRETRAIN_MINUTES = {"smoke": 0.1, "quick": 1.0, "teaching": 8.0, "paper": 60.0}
@@ -30,6 +30,15 @@ I2P_SOURCES = {"resnet18.fractaldb-i2p": "fractaldb", "resnet18.shapes2d-i2p": "
 
 class NotBuiltYet(RuntimeError):
     """A row whose model i2p does not build yet (the preset says which issue builds it)."""
+
+
+#: set (to anything but "" / "0") to plan a study: ``Study.run`` validates and lists every
+#: run, then stops the notebook with :class:`DryRun` (``i2p study --dry-run``)
+DRY_RUN_ENV = "I2P_STUDY_DRY_RUN"
+
+
+class DryRun(Exception):
+    """Raised by ``Study.run`` in a dry run, after the plan is printed."""
 
 
 def project_root(start: str | Path | None = None) -> Path:
@@ -166,6 +175,8 @@ class Study:
     def run(self, rows: Sequence[Row] | None = None) -> list[Row]:
         """Run (or fetch from the store) every row not run yet; returns the rows."""
         rows = list(self.rows if rows is None else rows)
+        if os.environ.get(DRY_RUN_ENV, "") not in ("", "0"):
+            self._plan(rows)
         for r in rows:
             if r.config.model.source in I2P_SOURCES:
                 self.ensure_source(r.config.model.source)
@@ -181,6 +192,21 @@ class Study:
             r.records = run(r.config, store=self.store, progress=False)
             print(f"[i2p] row {i}/{len(todo)} {r.label}: {fmt(r.values)}", flush=True)
         return rows
+
+    def _plan(self, rows: Sequence[Row]) -> None:
+        """Validate every row (2D weights that i2p trains itself may be missing: they are
+        pretrained on the real run), print one line per run, stop the notebook."""
+        from ..experiments.runs import find_run
+
+        n_new = 0
+        for r in rows:
+            r.config.validate(check_weights=r.config.model.source not in I2P_SOURCES)
+            keys = [r.config.run_key(s) for s in r.config.seeds]
+            done = sum(1 for k in keys if (f := find_run(self.store, k)) is not None and (f / "record.json").is_file())
+            n_new += len(keys) - done
+            print(f"[i2p] plan: {r.label} ({r.cell.id if r.cell else 'control/extra'}): {len(keys)} seed(s), "
+                  f"{done} finished", flush=True)
+        raise DryRun(f"dry run of {self.figures.notebook}: {len(rows)} rows, {n_new} runs to compute")
 
     def steps(self, row: Row) -> int | None:
         """Optimiser steps the row's first run took (None for records without their
