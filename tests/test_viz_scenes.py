@@ -203,6 +203,8 @@ def test_explorer_class_filter_lists_matching_cls_samples():
     assert lone.figure.layout.title.text == "run — truth floor · predicted floor (p=1.00)"
     with pytest.raises(ValueError, match="mix tasks"):
         scenes.prediction_explorer({"a": samples, "b": _seg_samples(0)}, CLASSES)
+    with pytest.raises(ValueError, match="run: truth label 7 is outside"):
+        scenes.prediction_explorer({"run": [{**samples[0], "truth": 7}]}, CLASSES)
 
 
 # -- summaries ---------------------------------------------------------------------------------

@@ -318,6 +318,11 @@ class PredictionExplorer(widgets.VBox):
         tasks = {s["task"] for ss in samples_by_run.values() for s in ss}
         if len(tasks) != 1:
             raise ValueError(f"the runs mix tasks {sorted(tasks)}: explore classification and segmentation apart")
+        for run, samples in samples_by_run.items():  # a bad label fails here, not inside a dropdown callback
+            for s in samples:
+                ignore = s.get("ignore_index")
+                _check_ids(np.atleast_1d(_numpy(s["truth"])), len(classes), f"{run}: truth", ignore)
+                _check_ids(np.atleast_1d(_numpy(s["pred"])), len(classes), f"{run}: prediction")
         self.samples_by_run, self.classes, self.task = dict(samples_by_run), list(classes), tasks.pop()
         self._kw = dict(max_points=max_points, up_axis=up_axis)
         self.run = widgets.Dropdown(options=list(self.samples_by_run), description="run")
