@@ -100,7 +100,10 @@ def _execute(book: Path, output: Path, log: Path, params: dict, timeout_s: float
     lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
     if dry_run:  # planned when it stopped at its first run, or ran through without one
         plan = [ln for ln in lines if ln.startswith("DryRun: ")]
-        return ("planned", plan[-1][len("DryRun: "):]) if rc == 0 or plan else ("failed", _error(lines, rc))
+        if plan:
+            message = plan[-1][len("DryRun: "):]
+            return ("failed" if "cannot run" in message else "planned"), message
+        return ("planned", "ran through: it computes no runs") if rc == 0 else ("failed", _error(lines, rc))
     return ("ok", "") if rc == 0 else ("failed", _error(lines, rc))
 
 

@@ -195,17 +195,26 @@ class Study:
 
     def _plan(self, rows: Sequence[Row]) -> None:
         """Validate every row (2D weights that i2p trains itself may be missing: they are
-        pretrained on the real run), print one line per run, stop the notebook."""
+        pretrained on the real run), print one line per row -- every problem, not only the
+        first -- and stop the notebook."""
+        from ..experiments import ConfigError
         from ..experiments.runs import find_run
 
-        n_new = 0
+        n_new, problems = 0, []
         for r in rows:
-            r.config.validate(check_weights=r.config.model.source not in I2P_SOURCES)
+            try:
+                r.config.validate(check_weights=r.config.model.source not in I2P_SOURCES)
+            except ConfigError as e:
+                problems.append(f"{r.label}: {e}")
+                print(f"[i2p] plan: {r.label}: CANNOT RUN: {e}", flush=True)
+                continue
             keys = [r.config.run_key(s) for s in r.config.seeds]
             done = sum(1 for k in keys if (f := find_run(self.store, k)) is not None and (f / "record.json").is_file())
             n_new += len(keys) - done
             print(f"[i2p] plan: {r.label} ({r.cell.id if r.cell else 'control/extra'}): {len(keys)} seed(s), "
                   f"{done} finished", flush=True)
+        if problems:
+            raise DryRun(f"{len(problems)} of {len(rows)} rows cannot run; first: {problems[0]}")
         raise DryRun(f"dry run of {self.figures.notebook}: {len(rows)} rows, {n_new} runs to compute")
 
     def steps(self, row: Row) -> int | None:
