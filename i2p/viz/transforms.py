@@ -80,25 +80,32 @@ def transform_heatmaps(transforms: dict[str, FilterTransform], max_layers: int =
 
 
 def kernel_figure(w2d: torch.Tensor, transforms: dict[str, torch.Tensor], title: str = "") -> plt.Figure:
-    """The 3×3×3 kernel each T makes from one 2D filter ``w2d`` ([K, K]), drawn as its K
-    slices along x; rows: transforms."""
+    """The 3×3×3 kernel each T makes from one 2D filter ``w2d`` ([K, K]): its K slices
+    along x and a 3D view of the cube (colour = weight); rows: transforms."""
     w2d = w2d.detach().float().cpu()
     k = w2d.shape[-1]
     if w2d.shape != (k, k):
         raise ValueError(f"w2d must be one [K, K] filter, got {tuple(w2d.shape)}")
     kernels = {n: (w2d.reshape(1, k * k) @ t.detach().float().cpu()).reshape(k, k, k) for n, t in transforms.items()}
     lim = max(float(v.abs().max()) for v in kernels.values()) or 1.0
-    fig, axes = plt.subplots(len(kernels), k + 1, figsize=(1.5 * (k + 1), 1.5 * len(kernels) + 0.5), squeeze=False)
+    cmap, norm = plt.get_cmap("RdBu_r"), plt.Normalize(-lim, lim)
+    fig = plt.figure(figsize=(1.5 * (k + 3), 1.7 * len(kernels) + 0.5))
     for r, (name, ker) in enumerate(kernels.items()):
-        axes[r, 0].imshow(w2d.numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim)
-        axes[r, 0].set_ylabel(name, fontsize=8)
-        axes[r, 0].set_title("2D filter" if r == 0 else "", fontsize=8)
+        cols = k + 3
+        ax = fig.add_subplot(len(kernels), cols, r * cols + 1)
+        ax.imshow(w2d.numpy(), cmap=cmap, norm=norm)
+        ax.set_ylabel(name, fontsize=8)
+        ax.set_title("2D filter" if r == 0 else "", fontsize=8)
         for x in range(k):
-            axes[r, 1 + x].imshow(ker[x].numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim)
-            axes[r, 1 + x].set_title(f"3D slice x={x}" if r == 0 else "", fontsize=8)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.suptitle(title or "One 2D filter through each T: the 3D kernel's slices (y-z planes)", fontsize=9)
-    fig.tight_layout()
+            ax = fig.add_subplot(len(kernels), cols, r * cols + 2 + x)
+            ax.imshow(ker[x].numpy(), cmap=cmap, norm=norm)
+            ax.set_title(f"3D slice x={x}" if r == 0 else "", fontsize=8)
+        cube = fig.add_subplot(len(kernels), cols, (r * cols + k + 2, r * cols + k + 3), projection="3d")
+        cube.voxels(np.ones((k, k, k), bool), facecolors=cmap(norm(ker.numpy())), edgecolor="k", linewidth=0.3)
+        cube.set_axis_off()
+    for ax in fig.axes:
+        if ax.name != "3d":
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle(title or "One 2D filter through each T: the 3D kernel's slices (y-z planes) and the cube", fontsize=9)
     return fig
