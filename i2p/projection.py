@@ -292,7 +292,7 @@ def hypothesis_reading(table: pd.DataFrame, margin: float = 0.05) -> str:
         verdict = f"the hypothesis favours copying along {best}" if clear else "so no copy axis is clearly favoured"
         others = ", ".join(f"{a} {e:.2f}" for a, e in median.iloc[1:].items())
         sentences.append(
-            f"On {name} ({part['sample'].nunique()} samples) copying along {best}"
+            f"On {name} ({(n := part['sample'].nunique())} sample{'s' if n != 1 else ''}) copying along {best}"
             f"{' (' + meaning[best] + ')' if best in meaning else ''} gives the lowest median error,"
             f" {median.iloc[0]:.2f}{' vs ' + others if others else ''}, and is best on {wins:.0%} of samples"
             f" -- {verdict}.")
