@@ -42,7 +42,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
         "semantickitti": {"recipe.epochs": 1, "data.options": {"sweeps": 1, "azimuths": 128}},
     }, timeout_min=15, blurb="tiny data, one epoch, one seed: checks that every notebook runs"),
     Profile("quick", "teaching", (0,), {
-        "modelnet40": {"recipe.epochs": 10},
+        "modelnet40": {"recipe.epochs": 8},
         "s3dis": {"recipe.epochs": 6},
         "semantickitti": {"recipe.epochs": 4},
     }, timeout_min=20, blurb="the core rows, one seed, short recipes: the whole study in ~30 min on 2 CPU cores"),
