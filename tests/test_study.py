@@ -93,6 +93,8 @@ def test_study_rows_follow_presets_and_profile(tmp_path):
     assert ctrl.config.model.scope == "io" and ctrl.config.recipe == row.config.recipe
     k = st.extra("1-shot", "t3.pretrained.10pct", "k-shot", data__fraction=None, data__k_shot=1, seeds=[0, 1])
     assert k.config.data.k_shot == 1 and k.config.data.fraction is None and k.config.seeds == [0, 1]
+    with pytest.raises(ValueError, match="already labelled 'I,O'"):
+        st.row("I,O", "t1.io_bn.modelnet40")
     with pytest.raises(NotBuiltYet, match="#11"):
         st.row("pointnet", "t2.whole.pointnet2_modelnet40")
     with pytest.raises(ValueError, match="unknown study profile"):

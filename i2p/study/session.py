@@ -114,13 +114,18 @@ class Study:
         over.update({k.replace("__", "."): v for k, v in changes.items()})
         return p.config.with_overrides(over)
 
+    def _add(self, row: Row) -> Row:
+        if any(r.label == row.label for r in self.rows):
+            raise ValueError(f"a row is already labelled {row.label!r}: labels name rows in tables and readings")
+        self.rows.append(row)
+        return row
+
     def row(self, label: str, cell_id: str, *, control: bool = False, note: str = "", **changes: Any) -> Row:
         """Add the row of ``cell_id`` (and, with ``control``, its random-backbone control
         right after it); returns the row."""
         cfg = self.config(cell_id, **changes)
         p = preset(f"{self.profile.scale}/{cell_id}")
-        r = Row(label, cfg, p.cell, note or p.note)
-        self.rows.append(r)
+        r = self._add(Row(label, cfg, p.cell, note or p.note))
         if control:
             self.control(r)
         return r
@@ -128,19 +133,15 @@ class Study:
     def extra(self, label: str, cell_id: str, note: str, **changes: Any) -> Row:
         """A row that is not a cell of the paper (no paper value), built from the preset
         of ``cell_id`` with ``changes`` (e.g. k-shot instead of a fraction)."""
-        r = Row(label, self.config(cell_id, **changes), None, note)
-        self.rows.append(r)
-        return r
+        return self._add(Row(label, self.config(cell_id, **changes), None, note))
 
     def control(self, of: Row, label: str | None = None) -> Row:
         """The random-backbone control of a row: the same config with a random, frozen
         backbone (``model.source: random``; its BatchNorm statistics are re-estimated
         where the scope moves them)."""
         cfg = of.config.with_overrides({"model.source": "random"})
-        r = Row(label or f"{of.label} · random backbone", cfg, None, "control: random frozen backbone",
-                control_of=of.label)
-        self.rows.append(r)
-        return r
+        return self._add(Row(label or f"{of.label} · random backbone", cfg, None, "control: random frozen backbone",
+                             control_of=of.label))
 
     def ensure_source(self, name: str) -> None:
         """Train one of i2p's own 2D sources if it is not on this machine yet, or was
