@@ -29,9 +29,10 @@ from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
+from ..files import write_atomic
 from .config import ConfigError, ExperimentConfig
 
-__all__ = ["Record", "run", "sweep", "load_runs", "find_run", "evaluate_run", "load_run_model", "initial_model", "summarize", "DEFAULT_STORE", "RECORD"]
+__all__ = ["Record", "run", "sweep", "load_runs", "find_run", "evaluate_run", "load_run_model", "initial_model", "load_split", "train_config", "summarize", "DEFAULT_STORE", "RECORD"]
 
 DEFAULT_STORE = "runs"
 RECORD = "record.json"
@@ -69,16 +70,7 @@ class Record:
             raise ValueError(f"{path} is not a readable i2p run record ({e}); delete the run folder to run it again") from None
 
     def save(self) -> None:
-        _write_atomic(Path(self.folder) / RECORD, json.dumps(asdict(self), indent=1, allow_nan=False))
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        write_atomic(Path(self.folder) / RECORD, json.dumps(asdict(self), indent=1, allow_nan=False))
 
 
 def _label(config: ExperimentConfig) -> str:
@@ -119,11 +111,9 @@ def _datasets(config: ExperimentConfig, spec, seed: int, progress: bool):
     transform = "default" if d.augment else None
     if d.profile == "real":
         train = spec.load_real(d.root, "train", transform=transform)
-        test = spec.load_real(d.root, spec.eval_split)
     else:
-        kw = dict(options=d.options, seed=d.seed, progress=progress)
-        train = spec.load("train", d.profile, transform=transform, **kw)
-        test = spec.load(spec.eval_split, d.profile, **kw)
+        train = spec.load("train", d.profile, transform=transform, options=d.options, seed=d.seed, progress=progress)
+    test = load_split(config, spec.eval_split, progress)
     subset_seed = seed if d.subset_seed == "run" else d.subset_seed
     if d.fraction is not None:
         train = train.subset(fraction_subset(len(train), d.fraction, subset_seed))
@@ -150,16 +140,38 @@ class _Board:
         self.writer.close()
 
 
+def load_split(config: ExperimentConfig, split: str, progress: bool = False):
+    """One split of ``config``'s data (the stand-in profile or the real files), untransformed."""
+    from ..data.registry import get as get_dataset
+
+    d = config.data
+    spec = get_dataset(d.dataset)
+    spec.check_split(split)
+    if d.profile == "real":
+        return spec.load_real(d.root, split)
+    return spec.load(split, d.profile, options=d.options, seed=d.seed, progress=progress)
+
+
+def train_config(config: ExperimentConfig, seed: int | None = None, progress: bool = False,
+                 num_classes: int | None = None, **train_kw):
+    """The :class:`i2p.train.TrainConfig` of one run of ``config`` (first seed by default)."""
+    from ..data.registry import get as get_dataset
+    from ..train import TrainConfig
+
+    spec = get_dataset(config.data.dataset)
+    seed = config.seeds[0] if seed is None else seed
+    num_classes = len(_classes(config, spec)) if num_classes is None else num_classes
+    return TrainConfig(**config.train_kwargs(spec, seed), num_classes=num_classes, progress=progress, **train_kw)
+
+
 def _model_and_recipe(config: ExperimentConfig, spec, seed: int, num_classes: int, progress: bool, **train_kw):
     """The prepared model and the trainer config of one run of ``config``."""
     from ..finetune import prepare_model
-    from ..train import TrainConfig
 
     m = config.model
     model = prepare_model(spec, m.model, m.source, m.scope, transform=m.transform, copy_axis=m.copy_axis,
                           learnable=m.learnable, t_init=m.t_init, head=m.head, num_classes=num_classes)
-    tcfg = TrainConfig(**config.train_kwargs(spec, seed), num_classes=num_classes, progress=progress, **train_kw)
-    return model, tcfg
+    return model, train_config(config, seed, progress, num_classes, **train_kw)
 
 
 def _classes(config: ExperimentConfig, spec) -> list[str]:
@@ -172,10 +184,9 @@ def _classes(config: ExperimentConfig, spec) -> list[str]:
 def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool) -> Record:
     from ..data.registry import get as get_dataset
     from ..train import evaluate, fit, pick_device, seed_everything
+    from ..weights import weights_fingerprint
 
     key = config.run_key(seed)
-    sha = config.identity(seed).get("source_sha1")
-    source_sha1 = {"source_sha1": sha} if sha else {}  # which i2p-trained 2D weights this run loaded
     folder = find_run(store, key)
     if folder is not None and (folder / RECORD).is_file():
         return Record.load(folder)
@@ -183,7 +194,7 @@ def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool) -
     writer = int(os.environ.get("RANK", "0")) == 0  # under torchrun only rank 0 writes
     if writer:
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(folder / "config.yaml", config.for_seed(seed).to_yaml())
+        write_atomic(folder / "config.yaml", config.for_seed(seed).to_yaml())
     spec = get_dataset(config.data.dataset)
     t0 = time.monotonic()
     train, test = _datasets(config, spec, seed, progress)
@@ -191,6 +202,8 @@ def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool) -
     model, tcfg = _model_and_recipe(config, spec, seed, len(train.classes), progress,
                                     checkpoint_dir=str(folder / "ckpt"), resume=True)
     ckpt = folder / "ckpt" / "last.pt"
+    sha = weights_fingerprint(config.model.source) if config.model.source else None
+    source_sha1 = {"source_sha1": sha} if sha else {}  # which i2p-trained 2D weights this run loaded
     start = torch.load(ckpt, map_location="cpu", weights_only=False, mmap=True)["epoch"] if ckpt.is_file() else 0
     board = _Board(folder, start) if writer else None
     t_data = time.monotonic()
@@ -398,9 +411,5 @@ def evaluate_run(target: str | Path, *, config: str | Path | None = None, split:
     from ..train import evaluate
 
     model, cfg, spec, tcfg = load_run_model(target, config=config, store=store, progress=progress)
-    split = split or spec.eval_split
-    spec.check_split(split)
-    d = cfg.data
-    data = (spec.load_real(d.root, split) if d.profile == "real"
-            else spec.load(split, d.profile, options=d.options, seed=d.seed, progress=progress))
+    data = load_split(cfg, split or spec.eval_split, progress)
     return _json_clean(evaluate(model, data, tcfg))

@@ -11,6 +11,9 @@ import os
 from pathlib import Path
 from typing import Sequence
 
+from ..files import write_atomic
+from ..viz.export import SUMMARY
+
 __all__ = ["write_report", "REPORT"]
 
 REPORT = "index.html"
@@ -73,7 +76,7 @@ def write_report(out: Path, results: Sequence, fig_dir: Path, profile) -> Path:
     """Write ``<out>/index.html`` (atomically) and return its path."""
     sections, toc = [], []
     for res in results:
-        path = fig_dir / res.notebook / "summary.json"
+        path = fig_dir / res.notebook / SUMMARY
         summary = json.loads(path.read_text()) if path.is_file() else None
         sections.append(_section(res, summary, out, fig_dir))
         toc.append(f'<li><a href="#{html.escape(res.notebook)}">{html.escape(res.notebook)}</a> '
@@ -85,8 +88,4 @@ def write_report(out: Path, results: Sequence, fig_dir: Path, profile) -> Path:
            f"<p>{html.escape(profile.blurb)}. Executed {when}; {len(results) - n_bad} of {len(results)} notebooks "
            f"ran to the end. Numbers in every table come from this machine's runs; the paper's are beside them.</p>"
            f"<ul>{''.join(toc)}</ul>{''.join(sections)}</body></html>")
-    target = out / REPORT
-    tmp = target.with_name(f".{REPORT}.tmp{os.getpid()}")
-    tmp.write_text(doc, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return write_atomic(out / REPORT, doc)

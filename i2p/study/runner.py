@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
+from ..files import write_atomic
 from .profiles import get_profile
 from .session import DRY_RUN_ENV, project_root
 
@@ -74,11 +75,7 @@ def to_html(executed: Path) -> Path:
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(executed, as_version=4))
-    out = executed.with_suffix(".html")
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    tmp.write_text(body, encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return write_atomic(executed.with_suffix(".html"), body)
 
 
 def _execute(book: Path, output: Path, log: Path, params: dict, timeout_s: float, dry_run: bool) -> tuple[str, str]:
@@ -157,9 +154,7 @@ def run_study(profile: str = "quick", *, only: Sequence[str] | None = None, out:
                 error = error or f"HTML export failed: {e}"
         res = NotebookResult(book.stem, status, round(time.monotonic() - t0, 1), output.name, log.name, html, error)
         if status == "ok":
-            tmp = marker.with_name(marker.name + ".tmp")
-            tmp.write_text(json.dumps({"fingerprint": fp, "result": asdict(res)}))
-            os.replace(tmp, marker)
+            write_atomic(marker, json.dumps({"fingerprint": fp, "result": asdict(res)}))
         elif status != "planned":
             print(f"[i2p] {book.stem}: {status}: {error} (log: {log})", file=sys.stderr)
         results.append(res)

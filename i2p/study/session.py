@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..experiments import ExperimentConfig, Record, preset, run, sweep
+from ..experiments import ExperimentConfig, Preset, Record, preset, run, sweep
 from ..experiments.paper import PaperCell
 from ..viz.export import FigureSink
 from .profiles import Profile, get_profile
@@ -104,6 +104,9 @@ class Study:
         """The preset of ``cell_id`` at this profile's scale, sized by the profile, on this
         study's device/precision/seeds; ``changes``: more overrides (``{"model.scope": ...}``
         with dots written as ``__``: ``model__scope="io"``)."""
+        return self._preset_config(cell_id, changes)[1]
+
+    def _preset_config(self, cell_id: str, changes: dict) -> tuple[Preset, ExperimentConfig]:
         p = preset(f"{self.profile.scale}/{cell_id}")
         if p.missing:
             raise NotBuiltYet(f"{p.name}: {p.missing}")
@@ -112,7 +115,7 @@ class Study:
         if self.seeds is not None:
             over["seeds"] = list(self.seeds)
         over.update({k.replace("__", "."): v for k, v in changes.items()})
-        return p.config.with_overrides(over)
+        return p, p.config.with_overrides(over)
 
     def _add(self, row: Row) -> Row:
         if any(r.label == row.label for r in self.rows):
@@ -123,8 +126,7 @@ class Study:
     def row(self, label: str, cell_id: str, *, control: bool = False, note: str = "", **changes: Any) -> Row:
         """Add the row of ``cell_id`` (and, with ``control``, its random-backbone control
         right after it); returns the row."""
-        cfg = self.config(cell_id, **changes)
-        p = preset(f"{self.profile.scale}/{cell_id}")
+        p, cfg = self._preset_config(cell_id, changes)
         r = self._add(Row(label, cfg, p.cell, note or p.note))
         if control:
             self.control(r)
@@ -252,20 +254,15 @@ class Study:
     def test_set(self, row: Row):
         """The evaluation split of the row's data."""
         from ..data.registry import get as get_dataset
+        from ..experiments.runs import load_split
 
-        d = row.config.data
-        spec = get_dataset(d.dataset)
-        if d.profile == "real":
-            return spec.load_real(d.root, spec.eval_split)
-        return spec.load(spec.eval_split, d.profile, options=d.options, seed=d.seed, progress=False)
+        return load_split(row.config, get_dataset(row.config.data.dataset).eval_split)
 
     def train_config(self, row: Row):
         """The trainer config of the row's first seed (device, voxel size, precision)."""
-        from ..data.registry import get as get_dataset
-        from ..train import TrainConfig
+        from ..experiments.runs import train_config
 
-        spec = get_dataset(row.config.data.dataset)
-        return TrainConfig(**row.config.train_kwargs(spec, row.config.seeds[0]), progress=False)
+        return train_config(row.config)
 
     # ------------------------------------------------------------------ tables and readings
     def table(self, rows: Sequence[Row] | None = None, name: str = "table", caption: str = ""):

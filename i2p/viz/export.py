@@ -8,8 +8,7 @@ needs the internet), the caller's matplotlib rendering of the same view is saved
 so a missing browser never fails a study.
 
 A notebook also records its *summary* for the report: the paper-vs-run table, the reading
-sentences and which figures are key (``FigureSink.summary``, written atomically to
-``figures/<notebook>/summary.json``).
+sentences and which figures are key (written atomically to ``figures/<notebook>/summary.json``).
 """
 from __future__ import annotations
 
@@ -19,6 +18,8 @@ import os
 import shutil
 from pathlib import Path
 from typing import Any, Callable
+
+from ..files import write_atomic
 
 __all__ = ["FigureSink", "find_chromium", "PLOTLY_JS"]
 
@@ -39,12 +40,6 @@ def find_chromium() -> str | None:
         if path:
             return path
     return None
-
-
-def _write_atomic(path: Path, data: str | bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
 
 
 def _is_plotly(fig: Any) -> bool:
@@ -95,16 +90,16 @@ class FigureSink:
         if not js.is_file():
             from plotly.offline import get_plotlyjs
 
-            _write_atomic(js, get_plotlyjs())
+            write_atomic(js, get_plotlyjs())
         return f"../{PLOTLY_JS}"
 
     def _save_plotly(self, fig: Any, name: str, fallback: Callable[[], Any] | None) -> list[Path]:
         html = self.folder / f"{name}.html"
-        _write_atomic(html, fig.to_html(include_plotlyjs=self._plotly_js(), full_html=True))
+        write_atomic(html, fig.to_html(include_plotlyjs=self._plotly_js(), full_html=True))
         png = self.folder / f"{name}.png"
         if find_chromium() is not None:
             try:
-                _write_atomic(png, fig.to_image(format="png", width=1100, height=520))
+                write_atomic(png, fig.to_image(format="png", width=1100, height=520))
                 return [html, png]
             except Exception as e:  # kaleido/browser trouble must not fail a study
                 print(f"[i2p] plotly PNG export failed ({type(e).__name__}: {e}); using the matplotlib view")
@@ -136,8 +131,4 @@ class FigureSink:
         self._write_summary()
 
     def _write_summary(self) -> None:
-        _write_atomic(self.folder / SUMMARY, json.dumps(self._summary, indent=1, default=str))
-
-    @property
-    def summary(self) -> dict:
-        return dict(self._summary)
+        write_atomic(self.folder / SUMMARY, json.dumps(self._summary, indent=1, default=str))
