@@ -9,6 +9,8 @@ from typing import Callable
 
 import torch
 
+from i2p.sparse import ops
+
 
 def bench(fns: dict[str, Callable[[], object]], repeats: int, device: torch.device, warmup: int = 1) -> dict:
     """``{name: (median ms, min ms)}`` of each ``fns[name]()`` over ``repeats`` runs after
@@ -34,6 +36,8 @@ def bench(fns: dict[str, Callable[[], object]], repeats: int, device: torch.devi
 def add_device_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--algorithm", choices=["gather", "table"], default=None,
+                   help="the sparse conv's algorithm on this device (default: i2p.sparse.ops.CONV_ALGORITHM)")
 
 
 def open_device(args: argparse.Namespace) -> torch.device | None:
@@ -43,4 +47,7 @@ def open_device(args: argparse.Namespace) -> torch.device | None:
     if args.device == "cuda" and not torch.cuda.is_available():
         print("--device cuda requested but CUDA is not available", file=sys.stderr)
         return None
+    if args.algorithm is not None:
+        ops.CONV_ALGORITHM[args.device] = args.algorithm
+    print(f"sparse conv algorithm on {args.device}: {ops.CONV_ALGORITHM[args.device]}")
     return torch.device(args.device)

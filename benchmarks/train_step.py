@@ -191,6 +191,8 @@ def main() -> int:
     p.add_argument("--warmup", type=int, default=3, help="untimed steps first (oneDNN compiles its kernels)")
     p.add_argument("--low", choices=["bf16", "fp16"], default="bf16", help="the low precision to compare")
     p.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
+    p.add_argument("--no-breakdown", action="store_true",
+                   help="skip the profiled steps (the profiler's start-up takes tens of seconds on some GPU machines)")
     p.add_argument("--recipe", choices=["teaching", "paper"], default="teaching",
                    help="voxel sizes of the teaching presets (KITTI 0.1) or of the paper's recipes (0.05)")
     args = p.parse_args()
@@ -215,19 +217,27 @@ def main() -> int:
         times = time_steps(c, precisions, args.repeats, args.warmup, device)
         t32, tlo = times["fp32"], times[low]
         speedups[c.name] = t32 / tlo
-        (s32, m32), (slo, mlo) = breakdown(c, precisions[0], device), breakdown(c, precisions[1], device)
-        shares[c.name] = (s32, slo)
+        if args.no_breakdown:
+            m32 = mlo = float("nan")
+        else:
+            (s32, m32), (slo, mlo) = breakdown(c, precisions[0], device), breakdown(c, precisions[1], device)
+            shares[c.name] = (s32, slo)
         print(f"{c.name:24s} {c.voxel_size:5.2f} {c.batch.x.num_voxels:7d} {c.flops / 1e9:6.1f} {t32 * 1e3:9.1f} {tlo * 1e3:9.1f} "
               f"{t32 / tlo:7.2f}x  {m32:8.0f} {mlo:8.0f}  {c.flops / t32 / 1e9:12.1f}", flush=True)
         del c
-    print("\nwhere a step's time goes (share of profiled op time, fp32 / " + low + ")")
-    print(f"{'case':24s} " + " ".join(f"{k:>17s}" for k in CATEGORIES))
-    for name, (s32, slo) in shares.items():
-        print(f"{name:24s} " + " ".join(f"{100 * s32[k]:7.0f}% /{100 * slo[k]:4.0f}%  " for k in CATEGORIES))
+    if shares:
+        _print_shares(shares, low)
     if HEADLINE in args.cases:
         key = "bf16_step_speedup" if low == "bf16" else "low_step_speedup"
         print(f"{key}={speedups[HEADLINE]:.2f}")
     return 0
+
+
+def _print_shares(shares: dict, low: str) -> None:
+    print("\nwhere a step's time goes (share of profiled op time, fp32 / " + low + ")")
+    print(f"{'case':24s} " + " ".join(f"{k:>17s}" for k in CATEGORIES))
+    for name, (s32, slo) in shares.items():
+        print(f"{name:24s} " + " ".join(f"{100 * s32[k]:7.0f}% /{100 * slo[k]:4.0f}%  " for k in CATEGORIES))
 
 
 if __name__ == "__main__":

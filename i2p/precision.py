@@ -80,6 +80,13 @@ def cpu_bf16_speedup() -> float:
     return best(torch.float32) / best(torch.bfloat16)
 
 
+#: Why ``auto`` is float32 on GPUs: measured on an NVIDIA H200 (README, "CUDA"; logs in
+#: results/cuda/), a ResNet-18 U-Net training step ran at 0.96-0.99x the float32 speed in
+#: bf16 and fp16: the engine's steps there are bound by kernel launches, not by GEMMs.
+_CUDA_AUTO_REASON = ("auto: float32 -- on a GPU i2p's training steps are launch-bound and low precision "
+                     "measured no faster (H200: 0.96-0.99x); fp16")
+
+
 def resolve_precision(requested: str, device: torch.device | str) -> Precision:
     """The precision a run uses on ``device``; ``auto`` measures (CPU) or asks the driver (CUDA).
 
@@ -96,9 +103,7 @@ def resolve_precision(requested: str, device: torch.device | str) -> Precision:
         bf16_ok = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
         supported = ["fp32", "fp16"] + (["bf16"] if bf16_ok else [])
         if requested == "auto":
-            if bf16_ok:
-                return Precision("bf16", kind, "auto: this GPU supports bfloat16 (float32 weights, BatchNorm and loss)")
-            return Precision("fp32", kind, "auto: this GPU has no bfloat16; fp16 (with loss scaling) is available on request")
+            return Precision("fp32", kind, _CUDA_AUTO_REASON + (", bf16" if bf16_ok else "") + " on request")
         if requested not in supported:
             raise ValueError(f"this GPU cannot run {requested}; it supports {', '.join(supported)}")
         return Precision(requested, kind, "requested")

@@ -36,6 +36,16 @@ def small_chunks(monkeypatch):
     return 3
 
 
+@pytest.fixture(params=["gather", "table"])
+def algorithm(request, monkeypatch):
+    """Both conv algorithms (``ops.CONV_ALGORITHM``) on every device: the GPU's "table"
+    runs on the CPU too, so its numbers are checked where the suite runs."""
+    from i2p.sparse import ops
+
+    monkeypatch.setattr(ops, "CONV_ALGORITHM", {"cpu": request.param, "cuda": request.param})
+    return request.param
+
+
 def pytest_configure(config):
     """Under pytest-xdist every worker gets one torch thread: two workers x two OpenMP
     threads on a 2-core machine spin on barriers and run many times slower."""

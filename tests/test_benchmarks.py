@@ -32,6 +32,29 @@ def test_sparse_conv_benchmark_measures_both_accumulations():
     assert lines[-1].startswith("fraction_of_gemm=") and float(lines[-1].split("=")[1]) > 0
 
 
+def _bench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=300)
+
+
+def test_sparse_conv_benchmark_runs_the_table_algorithm_on_request():
+    out = _bench("benchmarks/sparse_conv.py", "--voxels", "2000", "--repeats", "1", "--threads", "1",
+                 "--algorithm", "table")
+    assert out.returncode == 0, out.stderr
+    assert "sparse conv algorithm on cpu: table" in out.stdout and "correctness vs naive: OK" in out.stdout
+
+
+def test_spconv_comparison_says_what_is_missing():
+    """spconv is optional: without it the comparison stops with one line saying how to get it."""
+    import importlib.util
+
+    if importlib.util.find_spec("spconv") is not None:
+        pytest.skip("spconv is installed here")
+    out = _bench("benchmarks/spconv_compare.py", "--device", "cpu")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "spconv is not installed" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
 class OneConv(nn.Module):
     """A one-conv classifier: its FLOPs can be counted by hand."""
 

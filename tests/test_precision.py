@@ -56,7 +56,7 @@ def chunking(request, monkeypatch):
 
 
 @pytest.mark.parametrize("case", VARIANTS, ids=str)
-def test_bf16_conv_and_gradients_match_float64(gen, case, chunking):
+def test_bf16_conv_and_gradients_match_float64(gen, case, chunking, algorithm):
     """Every conv variant, forward and both gradients, under autocast(bf16) on the CPU."""
     x64, _ = make_input(gen, case, batch=2, n=400, grid=10)
     shape = (case.k**3, 3) if case.depthwise else (case.k**3, 3, 4)
@@ -161,6 +161,22 @@ def test_auto_follows_the_measured_gemm_speed(monkeypatch):
     assert resolve_precision("fp32", "cpu").reason == "requested"
 
 
+@pytest.mark.parametrize("bf16_ok", [True, False])
+def test_cuda_choices_without_a_gpu(monkeypatch, bf16_ok):
+    """The CUDA branch, driven by a pretend driver: auto is float32 (measured: low precision
+    does not pay there), fp16 is given, bf16 only where the GPU has it."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16_ok)
+    auto = resolve_precision("auto", "cuda")
+    assert auto.name == "fp32" and "measured" in auto.reason and ("bf16" in auto.reason) == bf16_ok
+    assert resolve_precision("fp16", "cuda").dtype == torch.float16
+    if bf16_ok:
+        assert resolve_precision("bf16", "cuda").dtype == torch.bfloat16
+    else:
+        with pytest.raises(ValueError, match="this GPU cannot run bf16; it supports fp32, fp16"):
+            resolve_precision("bf16", "cuda")
+
+
 def test_cpu_bf16_speedup_is_measured_once():
     a = prec_mod.cpu_bf16_speedup()
     assert a > 0 and math.isfinite(a)
@@ -184,16 +200,19 @@ def test_bf16_training_keeps_float32_state_and_records_the_choice():
     assert 0.0 <= metrics["top1"] <= 1.0 and math.isfinite(metrics["loss"])
 
 
-def test_bf16_and_fp32_training_agree_roughly():
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=[pytest.mark.cuda, pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA device")])])
+def test_bf16_and_fp32_training_agree_roughly(device):
     """Same seed, same data: the losses of the two precisions follow the same course."""
     losses = {}
     for name in ("fp32", "bf16"):
         model = new_model("cls", num_classes=NUM_CLASSES)
-        hist = fit(model, tiny_dataset(), replace(CFG, epochs=3, precision=name))
+        hist = fit(model, tiny_dataset(), replace(CFG, epochs=3, precision=name, device=device))
         losses[name] = [e["train_loss"] for e in hist.epochs]
     assert losses["fp32"] != losses["bf16"]  # really another precision
+    # 0.15: measured differences reach 0.12 (epoch 3, a 16-core CPU with another bf16 GEMM)
     for a, b in zip(losses["fp32"], losses["bf16"]):
-        assert abs(a - b) < 0.1 * max(abs(a), 1.0)
+        assert abs(a - b) < 0.15 * max(abs(a), 1.0)
 
 
 def test_a_nan_loss_stops_the_run_naming_the_step():
@@ -266,7 +285,7 @@ def test_autocast_is_a_no_op_for_fp32():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 @pytest.mark.parametrize("case", [Case(3), Case(3, 2), Case(2, 2, transposed=True), Case(3, depthwise=True)], ids=str)
-def test_cuda_low_precision_conv_matches_float64(gen, case, dtype):
+def test_cuda_low_precision_conv_matches_float64(gen, case, dtype, algorithm):
     if dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
         pytest.skip("this GPU has no bfloat16")
     x64, _ = make_input(gen, case, batch=2, n=400, grid=10)

@@ -216,7 +216,7 @@ CASES = [
 @pytest.mark.parametrize("batch", [1, 3])
 @pytest.mark.parametrize("with_bias", [False, True], ids=["nobias", "bias"])
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_conv_matches_dense(gen, case, with_bias, batch):
+def test_conv_matches_dense(gen, case, with_bias, batch, algorithm):
     x, fine = make_input(gen, case, batch=batch)
     weight = make_weight(gen, case)
     cout = CIN if case.depthwise else COUT
@@ -227,12 +227,33 @@ def test_conv_matches_dense(gen, case, with_bias, batch):
 @pytest.mark.parametrize("case", [Case(6), Case(7), Case(6, 2), Case(7, 2), Case(5, 8), Case(7, 8), Case(5, 5),
                                   Case(6, 2, transposed=True), Case(5, 8, transposed=True),
                                   Case(7, 8, transposed=True)], ids=str)
-def test_large_kernels_and_strides_at_the_index_margin(gen, case):
+def test_large_kernels_and_strides_at_the_index_margin(gen, case, algorithm):
     """Neighbours that leave the coordinate index's padded box (even K = 6 reads up to
     +5; a stride-8 output floor(c/8)*8 lies up to 7 cells below its inputs) must be
     absent, not aliased to other voxels. Clouds start at 7 = -1 (mod 8)."""
     x, fine = make_input(gen, case, batch=2, grid=7, n=150, isolated=0, offset=7)
     check_against_dense(gen, x, make_weight(gen, case), case, None, fine)
+
+
+@pytest.mark.parametrize("case", [Case(3), Case(3, 2), Case(2, 2, transposed=True), Case(3, depthwise=True)], ids=str)
+def test_table_conv_matches_dense_in_small_blocks(gen, monkeypatch, case):
+    """The table algorithm with blocks of a few output rows (several GEMMs per conv)."""
+    from i2p.sparse import ops
+
+    monkeypatch.setattr(ops, "CONV_ALGORITHM", {"cpu": "table", "cuda": "table"})
+    monkeypatch.setattr(ops, "_TABLE_BLOCK", 7 * case.k**3 * CIN)  # 7 rows per block
+    assert len(ops._table_blocks(torch.zeros(50, case.k**3), CIN)) == 8
+    x, fine = make_input(gen, case, batch=2, n=200)
+    check_against_dense(gen, x, make_weight(gen, case), case, None, fine)
+
+
+def test_unknown_conv_algorithm_is_refused(gen, monkeypatch):
+    from i2p.sparse import ops
+
+    monkeypatch.setattr(ops, "CONV_ALGORITHM", {"cpu": "winograd"})
+    x, _ = make_input(gen, Case(3))
+    with pytest.raises(ValueError, match="must be 'gather' or 'table'"):
+        F.conv3d(x, make_weight(gen, Case(3)), 3)
 
 
 @pytest.mark.parametrize("case", [Case(3), Case(3, 2), Case(2, 2, transposed=True), Case(3, depthwise=True)], ids=str)
@@ -617,7 +638,7 @@ def test_sparse_tensor_accepts_int32_coords_and_reports_shape(gen):
                                   Case(5, depthwise=True), Case(3, 2, depthwise=True),
                                   Case(3, in_stride=4)], ids=str)
 @pytest.mark.parametrize("with_bias", [False, True], ids=["nobias", "bias"])
-def test_cuda_conv_matches_dense_and_cpu(gen, case, with_bias):
+def test_cuda_conv_matches_dense_and_cpu(gen, case, with_bias, algorithm):
     x, fine = make_input(gen, case, batch=3, device="cuda")
     weight = make_weight(gen, case, device="cuda")
     cout = CIN if case.depthwise else COUT

@@ -78,7 +78,7 @@ class CoordIndex:
     def pack(self, grid: torch.Tensor) -> torch.Tensor:
         """int64 key of ``[M, 4]`` grid coordinates (batch, x, y, z in index units)."""
         shifted = torch.cat([grid[:, :1], grid[:, 1:] - self.lo], dim=1)
-        return shifted @ self.key_strides
+        return _keys(shifted, self.key_strides)
 
     def offset_key(self, d: torch.Tensor) -> int:
         """Key increment of a grid offset ``(dx, dy, dz)``."""
@@ -145,6 +145,11 @@ def _check_key_range(ext: list[int]) -> None:
         )
 
 
+def _keys(grid: torch.Tensor, strides: torch.Tensor) -> torch.Tensor:
+    """``grid @ strides`` for int64 rows: CUDA has no integer matmul, so multiply and sum."""
+    return (grid * strides).sum(1)
+
+
 def unique_grid(grid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Distinct rows of ``[M, 4]`` integer coordinates (sorted) and each row's position."""
     lo = grid.min(0).values
@@ -152,7 +157,7 @@ def unique_grid(grid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     ext = g.max(0).values + 1
     _check_key_range(ext.tolist())
     ks = torch.stack([ext[1] * ext[2] * ext[3], ext[2] * ext[3], ext[3], torch.ones_like(ext[3])])
-    uniq, inverse = torch.unique(g @ ks, sorted=True, return_inverse=True)
+    uniq, inverse = torch.unique(_keys(g, ks), sorted=True, return_inverse=True)
     out = torch.empty(uniq.numel(), 4, dtype=torch.long, device=grid.device)
     rem = uniq
     for j in range(4):

@@ -15,6 +15,14 @@ kernel for every new shape (~0.5 ms each), and pair counts differ per offset and
 batch, so unpadded chunks would compile thousands of kernels per training step. There,
 chunks have a fixed row count and a last, short chunk is padded up to one of
 :data:`_BUCKETS` sizes, so a conv only ever meets a few GEMM shapes.
+
+On GPUs that loop is bound by kernel launches (four small kernels per offset), so there
+the conv runs as one GEMM per block of output rows instead (:data:`CONV_ALGORITHM`
+``"table"``): a neighbour table ``[outputs, K]`` (cached on the kernel map) gathers each
+output's K input rows side by side, ``[outputs, K * C_in] @ [K * C_in, C_out]`` sums the
+offsets inside the GEMM (in float32 on GPUs, whatever the input dtype), and absent
+neighbours read a zero row. It computes the absent pairs too (27 per output instead of
+~12 on a surface), which a GPU affords and a 2-core CPU does not.
 """
 from __future__ import annotations
 
@@ -24,7 +32,15 @@ import torch
 
 from .kmap import KernelMap
 
-__all__ = ["sparse_conv_apply", "compute_dtypes", "LOW_PRECISION_ACCUMULATE"]
+__all__ = ["sparse_conv_apply", "compute_dtypes", "LOW_PRECISION_ACCUMULATE", "CONV_ALGORITHM"]
+
+#: The conv's algorithm per device type: ``"gather"`` (per-offset gather -> GEMM -> scatter,
+#: chunked on the CPU) or ``"table"`` (one GEMM over a neighbour table; see the module
+#: docstring). Device types not listed use ``"table"`` when not ``"cpu"``. Measured with
+#: ``benchmarks/sparse_conv.py --device cuda`` (README, "CUDA").
+CONV_ALGORITHM = {"cpu": "gather", "cuda": "table"}
+#: the most elements a gathered ``[rows, K * C]`` block of the table algorithm may hold
+_TABLE_BLOCK = 1 << 27
 
 #: a short chunk is padded to the next multiple of ``chunk // _BUCKETS`` rows (fixed shapes only)
 _BUCKETS = 16
@@ -108,6 +124,81 @@ def _dense_t(x: torch.Tensor, g: torch.Tensor, out: torch.Tensor) -> None:
         out += xs.t() @ gs
 
 
+def _algorithm(x: torch.Tensor) -> str:
+    algo = CONV_ALGORITHM.get(x.device.type, "gather" if x.device.type == "cpu" else "table")
+    if algo not in ("gather", "table"):
+        raise ValueError(f"CONV_ALGORITHM[{x.device.type!r}] must be 'gather' or 'table', got {algo!r}")
+    return algo
+
+
+def _neighbour_table(kmap: KernelMap, swap: bool) -> torch.Tensor:
+    """``[outputs, K]``: the input row of each (output row, offset) pair, ``inputs`` (the
+    index of an appended zero row) where the pair is absent; ``swap`` for the map seen from
+    its output side. Built with one scatter and cached on the kernel map."""
+    key = ("table", swap)
+    if key not in kmap.chunks:
+        ins, outs = (kmap.out_idx, kmap.in_idx) if swap else (kmap.in_idx, kmap.out_idx)
+        n_in, n_out = (kmap.n_out, kmap.n_in) if swap else (kmap.n_in, kmap.n_out)
+        k_all = kmap.num_offsets
+        device = ins[0].device
+        table = torch.full((n_out, k_all), n_in, dtype=torch.long, device=device)
+        if kmap.identity is not None:
+            table[:, kmap.identity] = torch.arange(n_out, device=device)
+        flat_out = [o * k_all + k for k, o in enumerate(outs) if k != kmap.identity]
+        flat_in = [i for k, i in enumerate(ins) if k != kmap.identity]
+        if flat_out:
+            table.view(-1)[torch.cat(flat_out)] = torch.cat(flat_in)
+        kmap.chunks[key] = table
+    return kmap.chunks[key]
+
+
+def _table_blocks(table: torch.Tensor, width: int) -> list[tuple[int, int]]:
+    """Row ranges whose gathered ``[rows, K * width]`` block stays within :data:`_TABLE_BLOCK`."""
+    rows = max(1, _TABLE_BLOCK // max(1, table.shape[1] * width))
+    return [(s, min(s + rows, table.shape[0])) for s in range(0, table.shape[0], rows)]
+
+
+def _gathered(x_pad: torch.Tensor, table: torch.Tensor, s: int, e: int) -> torch.Tensor:
+    """``[rows, K, C]``: the K neighbour rows of outputs ``s:e`` (zeros where absent)."""
+    return x_pad[table[s:e]]
+
+
+def _with_zero_row(x: torch.Tensor) -> torch.Tensor:
+    return torch.cat([x, x.new_zeros(1, x.shape[1])])
+
+
+def _forward_table(x: torch.Tensor, weight: torch.Tensor, kmap: KernelMap, swap: bool, depthwise: bool) -> torch.Tensor:
+    """:func:`_forward` as one GEMM per block of output rows over the neighbour table."""
+    table = _neighbour_table(kmap, swap)
+    c_out = weight.shape[-1]
+    out = x.new_empty(table.shape[0], c_out)
+    x_pad = _with_zero_row(x)
+    w_flat = weight if depthwise else weight.reshape(-1, c_out)
+    for s, e in _table_blocks(table, x.shape[1]):
+        g = _gathered(x_pad, table, s, e)
+        if depthwise:
+            out[s:e] = torch.einsum("nkc,kc->nc", g, w_flat)
+        else:
+            torch.mm(g.reshape(e - s, -1), w_flat, out=out[s:e])
+    return out
+
+
+def _weight_grad_table(x: torch.Tensor, grad_out: torch.Tensor, kmap: KernelMap, depthwise: bool,
+                       wide: torch.dtype, shape: torch.Size) -> torch.Tensor:
+    """``dW[k] = sum over pairs of x[i]^T grad_out[o]``: one GEMM per block of output rows,
+    the blocks summed in ``wide``."""
+    table = _neighbour_table(kmap, False)
+    x_pad = _with_zero_row(x)
+    grad_w = torch.zeros(shape, dtype=wide, device=x.device)
+    for s, e in _table_blocks(table, x.shape[1]):
+        g = _gathered(x_pad, table, s, e)
+        if depthwise:
+            grad_w += torch.einsum("nkc,nc->kc", g, grad_out[s:e]).to(wide)
+        else:
+            grad_w += (g.reshape(e - s, -1).t() @ grad_out[s:e]).to(wide).view(shape)
+    return grad_w
+
+
 def _forward(x: torch.Tensor, weight: torch.Tensor, kmap: KernelMap, swap: bool, depthwise: bool,
              acc_dtype: torch.dtype) -> torch.Tensor:
     """``out[o] += x[i] @ W[k]`` over all pairs; products in ``x.dtype``, sums in ``acc_dtype``.
@@ -118,6 +209,8 @@ def _forward(x: torch.Tensor, weight: torch.Tensor, kmap: KernelMap, swap: bool,
     parallel, deterministic, and cheaper than ``index_add_`` on the CPU. ``swap`` runs the
     map from its output side (the input gradient of a conv is that conv on the swapped map).
     """
+    if _algorithm(x) == "table":
+        return _forward_table(x, weight, kmap, swap, depthwise)
     c_out, identity = weight.shape[-1], kmap.identity
     n_out = kmap.n_in if swap else kmap.n_out
     if identity is not None:
@@ -200,8 +293,14 @@ class _SparseConvFn(torch.autograd.Function):
             w_t = weight if depthwise else weight.transpose(1, 2)
             grad_x = _forward(grad_out, w_t, kmap, True, depthwise, acc_dtype)
             return grad_x.to(ctx.in_dtype), None, None, None, None, None
-        # one pass over the pairs: each gathered chunk of grad_out serves both gradients
         wide = ctx.w_dtype if ctx.w_dtype.itemsize > x.dtype.itemsize else x.dtype
+        if _algorithm(x) == "table":
+            if need_x:
+                w_t = weight if depthwise else weight.transpose(1, 2)
+                grad_x = _forward_table(grad_out, w_t, kmap, True, depthwise).to(ctx.in_dtype)
+            grad_w = _weight_grad_table(x, grad_out, kmap, depthwise, wide, weight.shape)
+            return grad_x, grad_w.to(ctx.w_dtype), None, None, None, None
+        # one pass over the pairs: each gathered chunk of grad_out serves both gradients
         grad_w = torch.empty_like(weight, dtype=wide)
         filled = [False] * kmap.num_offsets  # an offset's first chunk writes, later ones add
 
