@@ -158,12 +158,8 @@ def _table_blocks(table: torch.Tensor, width: int) -> list[tuple[int, int]]:
     return [(s, min(s + rows, table.shape[0])) for s in range(0, table.shape[0], rows)]
 
 
-def _gathered(x_pad: torch.Tensor, table: torch.Tensor, s: int, e: int) -> torch.Tensor:
-    """``[rows, K, C]``: the K neighbour rows of outputs ``s:e`` (zeros where absent)."""
-    return x_pad[table[s:e]]
-
-
 def _with_zero_row(x: torch.Tensor) -> torch.Tensor:
+    """``x`` and a zero row after it: what the table's absent pairs (index ``len(x)``) read."""
     return torch.cat([x, x.new_zeros(1, x.shape[1])])
 
 
@@ -175,7 +171,7 @@ def _forward_table(x: torch.Tensor, weight: torch.Tensor, kmap: KernelMap, swap:
     x_pad = _with_zero_row(x)
     w_flat = weight if depthwise else weight.reshape(-1, c_out)
     for s, e in _table_blocks(table, x.shape[1]):
-        g = _gathered(x_pad, table, s, e)
+        g = x_pad[table[s:e]]  # [rows, K, C]: each output's K neighbour rows
         if depthwise:
             out[s:e] = torch.einsum("nkc,kc->nc", g, w_flat)
         else:
@@ -191,7 +187,7 @@ def _weight_grad_table(x: torch.Tensor, grad_out: torch.Tensor, kmap: KernelMap,
     x_pad = _with_zero_row(x)
     grad_w = torch.zeros(shape, dtype=wide, device=x.device)
     for s, e in _table_blocks(table, x.shape[1]):
-        g = _gathered(x_pad, table, s, e)
+        g = x_pad[table[s:e]]  # [rows, K, C]: each output's K neighbour rows
         if depthwise:
             grad_w += torch.einsum("nkc,nc->kc", g, grad_out[s:e]).to(wide)
         else:
