@@ -311,3 +311,22 @@ def test_train_restart_starts_a_run_over_past_a_damaged_checkpoint(tmp_path, cap
     (rec,) = run(cfg, store=tmp_path, progress=False, restart=True)
     assert rec.timings["epochs"] == 1 and rec.timings["resumed_from_epoch"] == 0
     assert os.path.samefile(rec.folder, folder)
+
+
+def test_damaged_shapes2d_cache_is_said_then_rebuilt(tmp_path, monkeypatch, capsys):
+    from i2p import pretrain2d
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    cache = weights.weights_dirs()[-2] / "resnet18_shapes2d.pth"
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(b"half a file")
+
+    def retrain(dataset, arch, **kw):  # stands in for minutes of 2D training
+        torch.save({"state_dict": tv_state_dict()}, cache)
+        return cache, 0.5
+
+    monkeypatch.setattr(pretrain2d, "pretrain_and_save", retrain)
+    sd = pretrain2d.shapes2d_resnet("resnet18", progress=False)
+    assert torch.equal(sd["conv1.weight"], tv_state_dict()["conv1.weight"])
+    out = capsys.readouterr().out
+    assert f"[i2p] cannot read 2D checkpoint {cache}: it is damaged" in out and "training the Shapes2D resnet18 again" in out
