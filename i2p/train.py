@@ -314,7 +314,7 @@ def _run_signature(model: nn.Module, precision: Precision) -> dict:
     """What a checkpoint's run was besides its TrainConfig: the resolved precision and
     the model (class, trainable parameters, BN layers kept frozen, its prepared setup)."""
     setup = getattr(model, "setup", None)
-    return {"precision": precision.name, "model": type(model).__name__,
+    return {"resolved_precision": precision.name, "model": type(model).__name__,
             "trainable": [n for n, p in model.named_parameters() if p.requires_grad],
             "frozen_bn_stats": sum(bool(getattr(m, "_i2p_frozen_stats", False)) for m in model.modules()),
             "setup": setup.as_dict() if setup is not None else None}

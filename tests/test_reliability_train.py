@@ -64,6 +64,19 @@ def test_resume_refuses_another_architecture_naming_checkpoint_and_mismatch(trai
         fit(model(num_classes=5), train_set, replace(cfg, epochs=2))
 
 
+def test_resume_refuses_another_resolved_precision(train_set, tmp_path, monkeypatch):
+    """precision=auto resolves per machine: the same config may mean bf16 here, fp32 there."""
+    from i2p import train as train_mod
+    from i2p.precision import Precision
+
+    cfg = replace(CFG, checkpoint_dir=str(tmp_path), precision="auto")
+    monkeypatch.setattr(train_mod, "resolve_precision", lambda *a: Precision("fp32", "cpu", "test"))
+    fit(model(), train_set, cfg)
+    monkeypatch.setattr(train_mod, "resolve_precision", lambda *a: Precision("bf16", "cpu", "test"))
+    with pytest.raises(ValueError, match=r"another configuration \(resolved_precision: 'fp32' -> 'bf16'\)"):
+        fit(model(), train_set, replace(cfg, epochs=2))
+
+
 def test_resume_false_starts_a_new_run_in_the_same_folder(train_set, tmp_path):
     cfg = replace(CFG, checkpoint_dir=str(tmp_path))
     fit(model(), train_set, cfg)
