@@ -344,8 +344,8 @@ def _state_mismatch(model: nn.Module, sd: dict) -> str:
     own = model.state_dict()
     shapes = [k for k in own if k in sd and own[k].shape != sd[k].shape]
     missing, unexpected = [k for k in own if k not in sd], [k for k in sd if k not in own]
-    parts = [f"{shapes[0]} is {tuple(sd[shapes[0]].shape)} there, {tuple(own[shapes[0]].shape)} here"
-             f"{f' (+{len(shapes) - 1} more)' if len(shapes) > 1 else ''}"] if shapes else []
+    more = f" (+{len(shapes) - 1} more)" if len(shapes) > 1 else ""
+    parts = [f"{shapes[0]} is {tuple(sd[shapes[0]].shape)} there, {tuple(own[shapes[0]].shape)} here{more}"] if shapes else []
     parts += [f"{len(ks)} {what} tensor(s), e.g. {ks[0]}" for ks, what in ((missing, "missing"), (unexpected, "unexpected"))
               if ks]
     return "; ".join(parts)

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 import torch
-
 from helpers_models import tiny_dataset, tv_state_dict
+
 from i2p import weights
 from i2p.cli import main
 from i2p.finetune import apply_scope, prepare_model
@@ -183,7 +183,7 @@ def test_quickstart_falls_back_past_an_unreadable_file(weights_dir, capsys):
     from i2p.quickstart import _source_weights
 
     (weights_dir / R18_FILE).write_bytes(b"\x00" * 64)
-    arch, source, label = _source_weights(0.01, progress=False)
+    arch, source, _ = _source_weights(0.01, progress=False)
     assert (arch, source) == ("efficientnet_lite0", "efficientnet_lite0.imagenet1k")
     out = capsys.readouterr().out
     assert f"cannot read 2D checkpoint {weights_dir / R18_FILE}: it is damaged or not a PyTorch file" in out
@@ -204,8 +204,8 @@ def test_unknown_weights_name_is_a_value_error_without_quotes():
     (torch.zeros(2, 1), [[0, 0, 0, 0], [0, 2, 0, 0]], -2, "stride must be an int >= 1"),
     (torch.zeros(2, 1), [[0, 0, 0, 0], [0, 2, 0, 0]], 1.5, "stride must be an int >= 1 (1 at input resolution), got 1.5"),
     (torch.zeros(2, 1), [[0, 0, 0, 0], [-1, 1, 0, 0]], 1, "coords[:, 0] is the batch index and must be >= 0; row 1 has -1"),
-    (torch.zeros(2, 1), [[0, 0, 0, 0], [0, 2, 3, 0]], 2, "a stride-2 tensor has coordinates that are multiples of 2 "
-                                                        "(finest-grid units); row 1 is [0, 2, 3, 0]"),
+    (torch.zeros(2, 1), [[0, 0, 0, 0], [0, 2, 3, 0]], 2, ("a stride-2 tensor has coordinates that are multiples of 2 "
+                                                         "(finest-grid units); row 1 is [0, 2, 3, 0]")),
     (torch.tensor([[0.0], [float("nan")]]), [[0, 0, 0, 0], [0, 1, 0, 0]], 1, "feats contain NaN/inf values (first at row 1)"),
 ], ids=["stride0", "stride-neg", "stride-float", "neg-batch", "off-grid", "nan-feats"])
 def test_sparse_tensor_refuses_values(feats, coords, stride, message):
