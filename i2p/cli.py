@@ -8,7 +8,8 @@ import sys
 from .data.cli import add_data_commands
 from .experiments.cli import add_experiment_commands
 from .finetune import FinetuneScope
-from .pretrain2d import RECIPES_2D
+from .inflate import TRANSFORM_NAMES
+from .pretrain2d import ARCHS_2D, RECIPES_2D
 
 __all__ = ["main"]
 
@@ -25,9 +26,10 @@ def _info(_: argparse.Namespace) -> int:
     print(f"2D weights ({sum(r.available for r in rows)}/{len(rows)} on this machine; "
           f"folders searched: {', '.join(str(d) for d in weights_dirs())}):")
     w = max(len(r.name) for r in rows)
-    print(f"  {'name':{w}s}  {'arch':18s}  {'here':4s}  path, or how to get it")
+    print(f"  {'name':{w}s}  {'arch':18s}  {'here':4s}  path, or how to get it (bad: here but unreadable)")
     for r in rows:
-        print(f"  {r.name:{w}s}  {r.architecture:18s}  {'yes' if r.available else 'no':4s}  {r.where}")
+        here = "bad" if r.problem else "yes" if r.available else "no"
+        print(f"  {r.name:{w}s}  {r.architecture:18s}  {here:4s}  {r.where}")
         print(f"  {'':{w}s}  {r.provenance}")
     return 0
 
@@ -57,15 +59,15 @@ def _pretrain2d(a: argparse.Namespace) -> int:
 
 
 def _figures(a: argparse.Namespace) -> int:
-    from pathlib import Path
-
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no window
     from .figures import filters_figure, first_layer_figure, transforms_figure
+    from .train import check_writable
 
-    out = Path(a.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if a.dpi < 1:
+        raise ValueError(f"--dpi must be >= 1, got {a.dpi}")
+    out = check_writable(a.out_dir, "figure folder")
     figs = (("inflated_filters", filters_figure(transform=a.transform)),
             ("first_layer_filters", first_layer_figure(transform=a.transform)),
             ("filter_transforms", transforms_figure()))
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     wl.add_parser("list", help="every registered 2D source, whether it is here, and how to get it").set_defaults(func=_info)
     t = sub.add_parser("pretrain2d", help="pretrain a 2D ResNet with i2p's trainer (FractalDB, Shapes2D, ImageFolder)")
     t.add_argument("--dataset", required=True, choices=["fractaldb", "shapes2d", "imagefolder"])
-    t.add_argument("--arch", default="resnet18")
+    t.add_argument("--arch", default="resnet18", choices=ARCHS_2D)
     t.add_argument("--root", default=None, help="imagefolder: folder of class folders (e.g. tiny-imagenet-200/train)")
     t.add_argument("--categories", type=int, default=100, help="fractaldb: number of categories (paper: 1000 or 10000)")
     t.add_argument("--instances", type=int, default=100, help="fractaldb: images per category (paper: 1000)")
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     t.set_defaults(func=_pretrain2d)
     f = sub.add_parser("figures", help="export inflation figures (2D filters vs 3D slices, T matrices) to figures/")
     f.add_argument("--out-dir", default="figures")
-    f.add_argument("--transform", default="default", help="default, T1, T2 or T3")
+    f.add_argument("--transform", default="default", choices=TRANSFORM_NAMES)
     f.add_argument("--dpi", type=int, default=90)
     f.set_defaults(func=_figures)
     from .study.profiles import PROFILES
@@ -155,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
                    "(e.g. --profile paper: are the real data and 2D weights in place?)")
     s.add_argument("--no-progress", action="store_true")
     s.set_defaults(func=_study)
-    p.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+    p.add_argument("--debug", action="store_true", help="show the Python traceback of a user error (i2p --debug "
+                   "train ...); errors that are bugs always show it")
     a, extra = p.parse_known_args(argv)
     if extra:  # key=value overrides may follow options (i2p train PRESET --dry-run seeds=[0])
         if getattr(a, "overrides", None) is None or any("=" not in x or x.startswith("-") for x in extra):
@@ -163,11 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         a.overrides += extra
     try:
         return a.func(a)
-    except (ValueError, TypeError, FileNotFoundError) as e:  # user errors: one line, no traceback
+    except (ValueError, TypeError, OSError, KeyboardInterrupt) as e:  # user errors: one line, exit 2, no traceback
         if a.debug:
             raise
-        print(f"[i2p] error: {e}", file=sys.stderr)
-        return 2
+        print(f"[i2p] {'interrupted' if isinstance(e, KeyboardInterrupt) else f'error: {e}'}", file=sys.stderr)
+        return 130 if isinstance(e, KeyboardInterrupt) else 2
+    # any other exception is a bug in i2p: it propagates with its traceback (exit 1)
 
 
 if __name__ == "__main__":

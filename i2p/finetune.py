@@ -217,6 +217,8 @@ def prepare_model(
         raise ValueError(f"unknown copy axis {copy_axis!r}; valid: {', '.join(COPY_AXIS_CHOICES)}")
     if t_init not in ("default", "random"):
         raise ValueError(f"t_init must be 'default' or 'random', got {t_init!r}")
+    if learnable not in (None, "shared", "nonshared"):  # before any weights load
+        raise ValueError(f"learnable must be None, 'shared' or 'nonshared', got {learnable!r}")
     axis = copy_axis if copy_axis == "authors" else spec.resolve_axis(copy_axis)
     learn_t = scope is FinetuneScope.LEARN_T
     if learn_t:

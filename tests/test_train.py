@@ -103,7 +103,7 @@ def test_resume_equals_uninterrupted(train_set, tmp_path, scope):
 def test_resume_refuses_other_task(train_set, tmp_path):
     fit(new_model(), train_set, replace(CFG, epochs=1, checkpoint_dir=str(tmp_path)))
     seg = new_model("seg", num_classes=2)
-    with pytest.raises(ValueError, match="another configuration \\(task: 'cls' -> 'seg'\\)"):
+    with pytest.raises(ValueError, match="another configuration \\(model: 'SparseResNetCls' -> 'SparseResNetSeg'; task: 'cls' -> 'seg'"):
         fit(seg, seg_dataset(), replace(CFG, task="seg", checkpoint_dir=str(tmp_path)))
 
 
@@ -266,12 +266,13 @@ def test_seg_loss_ignores_ignore_index():
 
 
 def test_train_acc_counts_only_labelled_points():
-    """With lr 0 one epoch is one forward pass; train_acc must be over non-ignored points."""
+    """One step over the whole set: train_acc comes from the forward pass before the update,
+    and must be over non-ignored points."""
     import copy
 
     data = [{"points": s["points"], "label": torch.where(torch.arange(len(s["label"])) % 3 == 0,
                                                          torch.tensor(255), s["label"])} for s in seg_dataset()]
-    cfg = replace(CFG, task="seg", ignore_index=255, epochs=1, lr=0.0, batch_size=len(data),
+    cfg = replace(CFG, task="seg", ignore_index=255, epochs=1, batch_size=len(data),
                   precision="fp32")  # the reference forward below is float32
     model = new_model("seg", num_classes=2)
     ref = copy.deepcopy(model).train()
@@ -340,7 +341,7 @@ def test_lr_schedules():
 
 @pytest.mark.parametrize("bad, match", [
     ({"schedule": "cosin"}, "unknown schedule 'cosin'; choose one of cosine, poly"),
-    ({"lr": float("nan")}, "lr must be a finite number >= 0"),
+    ({"lr": float("nan")}, "lr must be a finite number > 0"),
     ({"lr": -0.1}, "lr must be"),
     ({"voxel_size": 0.0}, "voxel_size must be a finite number > 0"),
     ({"epochs": 0}, "epochs must be an int >= 1"),

@@ -67,7 +67,7 @@ def _train(a: argparse.Namespace) -> int:
         cfg.validate()
         print(cfg.to_yaml(), end="")
         return 0
-    records = run(cfg, store=a.store, progress=not a.no_progress)
+    records = run(cfg, store=a.store, progress=not a.no_progress, restart=a.restart)
     for r in records:
         print(f"[i2p] seed {r.seed}: {'top-1' if r.setup['task'] == 'cls' else 'mIoU'} {100 * r.metric:.2f} "
               f"({r.timings['epochs']} epochs) -> {r.folder}")
@@ -132,6 +132,8 @@ def add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("overrides", nargs="*", metavar="key=value")
     t.add_argument("--store", default=DEFAULT_STORE, help="results store folder (default: runs)")
     t.add_argument("--dry-run", action="store_true", help="validate and print the resolved config, run nothing")
+    t.add_argument("--restart", action="store_true", help="start unfinished runs over from epoch 0 instead of "
+                   "resuming their checkpoint (finished runs are kept)")
     t.add_argument("--no-progress", action="store_true")
     t.set_defaults(func=_train)
     e = sub.add_parser("eval", help="evaluate a run's (or a checkpoint's) model")

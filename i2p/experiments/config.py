@@ -229,7 +229,7 @@ class ExperimentConfig:
         from ..models import family_of
         from ..models.layers import HEADS
         from ..train import OPTIMIZERS, SCHEDULES, SEG_LOSSES, TrainConfig
-        from ..weights import SOURCES, WeightsUnavailable, find_weights
+        from ..weights import SOURCES, WeightsUnavailable, find_weights, how_to_get, weights_problem
 
         try:
             spec = get_dataset(self.data.dataset)
@@ -297,9 +297,11 @@ class ExperimentConfig:
         self.resolved_precision()  # fp16 on a CPU, bf16 on a GPU without it
         if check_weights and m.source in SOURCES:
             try:
-                find_weights(m.source)
+                path = find_weights(m.source)
             except WeightsUnavailable as e:
                 raise ConfigError(f"model.source: {e}") from None
+            problem = weights_problem(path)
+            _check(not problem, f"model.source {m.source}: {path} is {problem}; delete it, then {how_to_get(m.source)}")
         if check_data and d.profile == "real":
             problems = spec.check(d.root)
             _check(not problems, f"data.root {d.root} fails `i2p data check --dataset {spec.name}`: "

@@ -181,9 +181,9 @@ def _classes(config: ExperimentConfig, spec) -> list[str]:
     return list(spec.dataset_classes(spec.resolve_options(config.data.profile, config.data.options)))
 
 
-def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool) -> Record:
+def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool, restart: bool = False) -> Record:
     from ..data.registry import get as get_dataset
-    from ..train import evaluate, fit, pick_device, seed_everything
+    from ..train import evaluate, fit, pick_device, read_checkpoint, seed_everything
     from ..weights import weights_fingerprint
 
     key = config.run_key(seed)
@@ -200,11 +200,11 @@ def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool) -
     train, test = _datasets(config, spec, seed, progress)
     seed_everything(seed)  # the model's random parts (heads, scratch weights, random T) follow the seed
     model, tcfg = _model_and_recipe(config, spec, seed, len(train.classes), progress,
-                                    checkpoint_dir=str(folder / "ckpt"), resume=True)
+                                    checkpoint_dir=str(folder / "ckpt"), resume=not restart)
     ckpt = folder / "ckpt" / "last.pt"
     sha = weights_fingerprint(config.model.source) if config.model.source else None
     source_sha1 = {"source_sha1": sha} if sha else {}  # which i2p-trained 2D weights this run loaded
-    start = torch.load(ckpt, map_location="cpu", weights_only=False, mmap=True)["epoch"] if ckpt.is_file() else 0
+    start = read_checkpoint(ckpt, mmap=True)["epoch"] if ckpt.is_file() and not restart else 0
     board = _Board(folder, start) if writer else None
     t_data = time.monotonic()
     try:
@@ -254,12 +254,14 @@ def _store(store: str | Path) -> Path:
     return store
 
 
-def run(config: ExperimentConfig, *, store: str | Path = DEFAULT_STORE, progress: bool = True) -> list[Record]:
+def run(config: ExperimentConfig, *, store: str | Path = DEFAULT_STORE, progress: bool = True,
+        restart: bool = False) -> list[Record]:
     """Run ``config`` once per seed (validated first, before any compute); finished runs
-    come back from the store, unfinished ones resume. One record per seed."""
+    come back from the store, unfinished ones resume (``restart``: start them over from
+    epoch 0, e.g. past a damaged checkpoint). One record per seed."""
     config.validate()
     root = _store(store)
-    return [_run_one(config, seed, root, progress) for seed in config.seeds]
+    return [_run_one(config, seed, root, progress, restart) for seed in config.seeds]
 
 
 def sweep(configs: Sequence[ExperimentConfig], *, store: str | Path = DEFAULT_STORE, progress: bool = True) -> list[Record]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from torch import nn
 
-from ..weights import SOURCES, find_weights, read_state_dict
+from ..weights import SOURCES, find_weights, how_to_get, read_state_dict
 from .layers import HEADS
 from .pretrained import load_pretrained_2d
 from .registry import TASKS, ModelFamily, StateDict, family_of
@@ -27,11 +27,12 @@ def load_weights(name: str) -> StateDict:
     canonical layout: torchvision's for ResNets (only the encoder of segmentation
     checkpoints), timm's ``efficientnet_lite*`` for EfficientNet-Lite. Raises
     :class:`~i2p.weights.WeightsUnavailable` (how to get it) when it is not here."""
-    if name not in SOURCES:
-        raise KeyError(f"unknown weights {name!r}; known: {sorted(SOURCES)}")
+    path = find_weights(name)  # an unknown name: UnknownWeights, listing the known ones
     src = SOURCES[name]
-    path = find_weights(name)
-    sd = read_state_dict(path)
+    try:
+        sd = read_state_dict(path)
+    except ValueError as e:
+        raise ValueError(f"{e}: {how_to_get(src)}") from None
     try:
         return family_of(src.arch).to_canonical(sd, src.layout, src.arch)
     except ValueError as e:

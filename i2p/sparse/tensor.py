@@ -7,6 +7,7 @@ built once per forward pass and reused by every layer (and by the U-Net decoder)
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,27 @@ class SparseCache:
     coords: dict[int, torch.Tensor] = field(default_factory=dict)
     kmaps: dict[tuple, Any] = field(default_factory=dict)
     hashes: dict[int, Any] = field(default_factory=dict)
+
+
+def _first_row(bad: torch.Tensor) -> int:
+    return int(bad.nonzero()[0, 0])
+
+
+def _check_values(feats: torch.Tensor, coords: torch.Tensor, stride: int) -> None:
+    """Values that would give silently wrong results downstream (a negative batch index
+    indexes from the end, an off-grid voxel has no neighbours, NaN spreads)."""
+    if not len(coords):
+        return
+    if bool((coords[:, 0] < 0).any()):
+        i = _first_row(coords[:, 0] < 0)
+        raise ValueError(f"coords[:, 0] is the batch index and must be >= 0; row {i} has {int(coords[i, 0])}")
+    if stride > 1 and bool((coords[:, 1:] % stride != 0).any()):
+        i = _first_row((coords[:, 1:] % stride != 0).any(1))
+        raise ValueError(f"a stride-{stride} tensor has coordinates that are multiples of {stride} (finest-grid "
+                         f"units); row {i} is {coords[i].tolist()}")
+    if not bool(torch.isfinite(feats).all()):
+        i = _first_row(~torch.isfinite(feats).all(1))
+        raise ValueError(f"feats contain NaN/inf values (first at row {i})")
 
 
 class SparseTensor:
@@ -56,6 +78,10 @@ class SparseTensor:
             )
         if not feats.is_floating_point():
             raise TypeError(f"feats must be floating point, got {feats.dtype}")
+        if not (isinstance(stride, numbers.Integral) and stride >= 1):
+            raise ValueError(f"stride must be an int >= 1 (1 at input resolution), got {stride!r}")
+        if cache is None:  # built by hand or by voxelize; derived tensors share the cache of one checked input
+            _check_values(feats, coords, int(stride))
         self.coords = coords.long()
         self.feats = feats
         self.stride = int(stride)
@@ -90,7 +116,7 @@ class SparseTensor:
 
     def to(self, device: torch.device | str) -> "SparseTensor":
         """Move to a device; the cache is rebuilt there (kernel maps are cheap to redo)."""
-        return SparseTensor(self.feats.to(device), self.coords.to(device), self.stride)
+        return SparseTensor(self.feats.to(device), self.coords.to(device), self.stride, SparseCache())  # checked
 
     def dense(self, spatial_shape: tuple[int, int, int] | None = None) -> torch.Tensor:
         """``[B, C, X, Y, Z]`` dense grid at this stride, origin at grid cell 0.

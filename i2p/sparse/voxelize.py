@@ -52,6 +52,8 @@ def voxelize(
     :class:`SparseTensor` (batch index = position in the list) and ``point_to_voxel``,
     the voxel row of every input point, concatenated over the clouds in order.
     """
+    if isinstance(voxel_size, (str, bool)) or not isinstance(voxel_size, (int, float)):
+        raise TypeError(f"voxel_size must be a number, got {voxel_size!r} ({type(voxel_size).__name__})")
     if not voxel_size > 0 or voxel_size == float("inf"):  # also rejects NaN
         raise ValueError(f"voxel_size must be positive and finite, got {voxel_size}")
     if isinstance(clouds, torch.Tensor):
