@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm.auto import tqdm
 
 from .data.collate import Batch, collator
+from .files import remove_stale_temps, temp_path
 from .finetune import trainable_parameters
 from .metrics import confusion_matrix, summarize_confusion
 from .precision import PRECISIONS, Precision, autocast, check_finite_loss, resolve_precision
@@ -134,7 +135,8 @@ def save_atomic(obj: object, path: str | Path) -> None:
     """``torch.save`` to a temp file then rename: a crash never leaves half a checkpoint."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    remove_stale_temps(path)  # of saves killed mid-write: a dead pid's .last.pt.tmp<pid> (100s of MB)
+    tmp = temp_path(path)
     try:
         torch.save(obj, tmp)
         os.replace(tmp, path)
@@ -257,16 +259,6 @@ def _check_same_run(ckpt: Path, saved: dict, cfg: TrainConfig) -> None:
                          "Use another checkpoint_dir, or resume=False to start this one over")
 
 
-def _remove_dead_temps(ckpt: Path) -> None:
-    """Temp files of checkpoint saves killed mid-write (``.last.pt.tmp<pid>`` of a dead pid)."""
-    from .data.store import process_alive
-
-    for tmp in ckpt.parent.glob(f".{ckpt.name}.tmp*"):
-        pid = tmp.name.rsplit(".tmp", 1)[-1]
-        if pid.isdigit() and not process_alive(int(pid)):
-            tmp.unlink(missing_ok=True)
-
-
 def fit(
     model: nn.Module,
     train_set: Dataset,
@@ -304,7 +296,7 @@ def fit(
     history, start = History(precision=_describe(precision)), 0
     ckpt = Path(cfg.checkpoint_dir) / "last.pt" if cfg.checkpoint_dir else None
     if ckpt is not None:
-        _remove_dead_temps(ckpt)
+        remove_stale_temps(ckpt)
     if ckpt is not None and cfg.resume and ckpt.exists():
         try:
             state = torch.load(ckpt, map_location=device, weights_only=False)
