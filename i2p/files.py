@@ -12,6 +12,7 @@ same thing (a notebook kernel and a CLI run).
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import glob
 import os
@@ -22,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["write_atomic", "savefig_atomic", "temp_path", "remove_stale_temps", "process_alive", "file_lock"]
+__all__ = ["write_atomic", "savefig_atomic", "temp_path", "remove_stale_temps", "process_alive", "file_lock", "writable_folder"]
 
 
 def temp_path(path: str | Path, suffix: str = "") -> Path:
@@ -64,6 +65,21 @@ def remove_stale_temps(path: str | Path) -> list[Path]:
             p.unlink(missing_ok=True)
         removed.append(p)
     return removed
+
+
+def writable_folder(path: str | Path, instead: str) -> Path:
+    """``path`` as a folder this process can write in (created if missing), or a one-line
+    ``ValueError`` naming it, what is wrong and ``instead`` (what to pass instead)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} is a file, not a folder; {instead}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    except OSError as e:
+        raise ValueError(f"cannot write in {path} ({e.strerror}); {instead}") from None
+    return path
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..files import file_lock, process_alive, remove_stale_temps, temp_path
+from ..files import file_lock, process_alive, remove_stale_temps, temp_path, writable_folder
 
 __all__ = ["data_root", "save_cloudset", "load_cloudset", "cached_build", "cached_read", "verify_folder", "process_alive", "CloudDataset"]
 
@@ -142,7 +142,7 @@ def _build_locked(name: str, params: dict, build: Callable[[Path], None], root: 
     remove_stale_temps(final)  # left by runs that were killed, even when the folder is complete
     if not _problems(final, content, discard):
         return final
-    _check_writable(root)
+    writable_folder(root, "choose a writable data folder (--out, root= or $I2P_DATA; created if missing)")
     with file_lock(root / f".{final.name}.lock", waiting=f"waiting for another process building {final}"):
         problems = _problems(final, content, discard)  # a process we waited for may have built it
         if not problems:
@@ -185,20 +185,6 @@ def _done_token(folder: Path) -> str | None:
         return (folder / "DONE").read_text()
     except OSError:
         return None
-
-
-def _check_writable(root: Path) -> None:
-    """Raise a one-line ``ValueError`` when the cache cannot be written under ``root``."""
-    if root.exists() and not root.is_dir():
-        raise ValueError(f"data cache folder {root} is a file, not a folder; choose a folder "
-                         "(--out, root= or $I2P_DATA; it is created if missing)")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        if not os.access(root, os.W_OK | os.X_OK):
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
-    except OSError as e:
-        raise ValueError(f"cannot write the data cache in {root} ({e.strerror}); choose a writable folder "
-                         "(--out, root= or $I2P_DATA)") from None
 
 
 T = TypeVar("T")
