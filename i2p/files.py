@@ -110,20 +110,38 @@ def savefig_atomic(fig: Any, path: str | Path, **kwargs: Any) -> Path:
 
 @contextmanager
 def file_lock(path: str | Path, waiting: str | None = None) -> Iterator[None]:
-    """Hold an exclusive lock on the file ``path`` (created if missing) for the ``with`` block.
+    """Hold an exclusive lock on the file ``path`` for the ``with`` block; the file exists
+    only while someone holds or waits for it.
 
     The kernel drops the lock when the holder exits, even by ``kill -9``, so a crashed
-    holder never blocks anyone. The file is left in place: deleting a lock file lets two
-    processes hold "the" lock at once. ``waiting``: a line said on stderr when another
-    process holds the lock, so a wait is not mistaken for a hang."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
+    holder never blocks anyone. The holder deletes the file on leaving; a waiter that got
+    the lock on a deleted file locks the new one instead, so two processes never both hold
+    "the" lock. ``waiting``: a line said on stderr when another process holds the lock,
+    so a wait is not mistaken for a hang."""
+    path = Path(path)
+    said = False
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if waiting:
-                print(f"[i2p] {waiting}", file=sys.stderr, flush=True)
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if waiting and not said:
+                    print(f"[i2p] {waiting}", file=sys.stderr, flush=True)
+                    said = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            held = os.fstat(fd)
+            now = os.stat(path)
+            if (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
+                break
+        except FileNotFoundError:  # deleted by the holder we waited for: lock the next file
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    try:
         yield
     finally:
-        os.close(fd)  # releases the lock
+        path.unlink(missing_ok=True)  # before the lock is released: waiters then retry on a new file
+        os.close(fd)

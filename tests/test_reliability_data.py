@@ -6,8 +6,10 @@ import hashlib
 import multiprocessing as mp
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -22,7 +24,7 @@ from i2p.cli import main
 from i2p.data.kitti import SPEC as KITTI
 from i2p.data.modelnet import CLASSES as MODELNET_CLASSES
 from i2p.data.store import cached_build, cached_read, load_cloudset, save_cloudset
-from i2p.files import remove_stale_temps, savefig_atomic, write_atomic
+from i2p.files import file_lock, remove_stale_temps, savefig_atomic, write_atomic
 from i2p.train import save_atomic
 
 
@@ -110,12 +112,35 @@ def test_concurrent_builders_build_once_and_never_disturb_a_returned_folder(tmp_
                 assert {"DONE", "MANIFEST.json", "params.json", "part0.bin", "part3.bin"} <= set(content)
                 builds = (root / "builds.log").read_text().split()
                 assert len(builds) == (1 if phase == "fresh" else 2), f"round {rnd} ({phase}): {len(builds)} builds"
-                assert _temps(root) == []
+                assert sorted(p.name for p in root.iterdir()) == ["builds.log", next(root.glob("race-*")).name]
     finally:
         for _ in workers:
             tasks.put(None)
         for w in workers:
             w.join(10)
+
+
+def _hold(path: str, ready) -> None:
+    with file_lock(path):
+        ready.set()
+        time.sleep(60)
+
+
+def test_a_lock_holder_killed_by_sigkill_blocks_nobody(tmp_path, capfd):
+    lock = tmp_path / ".x.lock"
+    ctx = mp.get_context("fork")
+    ready = ctx.Event()
+    holder = ctx.Process(target=_hold, args=(str(lock), ready))
+    holder.start()
+    assert ready.wait(10)
+    killer = threading.Timer(0.2, lambda: os.kill(holder.pid, signal.SIGKILL))
+    killer.start()
+    t0 = time.monotonic()
+    with file_lock(lock, waiting="waiting for x"):  # waits until the kernel drops the dead holder's lock
+        assert lock.exists()
+    holder.join()
+    assert time.monotonic() - t0 < 5 and not lock.exists()  # the lock file is gone with its last holder
+    assert capfd.readouterr().err.count("[i2p] waiting for x\n") == 1
 
 
 # ------------------------------------------------------------------ 2. temps of dead processes
