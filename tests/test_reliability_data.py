@@ -195,6 +195,32 @@ def test_every_writer_removes_dead_temps_of_its_target_and_keeps_live_ones(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, live.name, other.name])
 
 
+def test_a_complete_cache_is_used_without_writing(tmp_path, monkeypatch):
+    """A shared, read-only data folder still serves its complete caches (the tests run as
+    root, so the folder cannot be made read-only here: writing is made to fail instead)."""
+    folder = cached_build("demo", {"a": 1}, lambda f: (f / "x.txt").write_text("x"), tmp_path)
+
+    def no_writes(*args, **kwargs):
+        raise AssertionError("tried to write")
+
+    monkeypatch.setattr("i2p.data.store.writable_folder", no_writes)
+    monkeypatch.setattr("i2p.data.store.file_lock", no_writes)
+    assert cached_build("demo", {"a": 1}, None, tmp_path, content=True) == folder
+
+
+def test_a_failed_figure_save_keeps_the_old_figure_and_no_temp(tmp_path):
+    class Broken:
+        def savefig(self, path, **kw):
+            Path(path).write_bytes(b"half a png")
+            raise OSError(28, "No space left on device")
+
+    target = tmp_path / "fig.png"
+    target.write_bytes(b"old figure")
+    with pytest.raises(OSError):
+        savefig_atomic(Broken(), target)
+    assert target.read_bytes() == b"old figure" and [p.name for p in tmp_path.iterdir()] == ["fig.png"]
+
+
 def test_remove_stale_temps_reads_only_its_own_pattern(tmp_path, dead_pid):
     for n in (f".a.txt.tmp{dead_pid}", f".a.txt.tmpx{dead_pid}", f"a.txt.tmp{dead_pid}", f".a.txt.tmp{dead_pid}.png",
               f".b.txt.tmp{dead_pid}", ".a.txt.tmp"):
@@ -267,6 +293,21 @@ def test_a_corrupt_cloud_set_is_one_line_naming_the_file_and_what_to_do(tmp_path
     msg = str(e.value)
     assert msg.startswith(f"{path} ") and "\n" not in msg
     assert "delete it (a cached data set is then built again on next use, or by `i2p data make" in msg
+
+
+@pytest.mark.parametrize("manifest", ["[1, 2]", '{"x.txt": 3}', '{"x.txt": {"size": "3"}}', "{not json", ""])
+def test_a_damaged_manifest_means_rebuild_not_a_traceback(tmp_path, manifest):
+    calls = []
+
+    def build(folder):
+        calls.append(1)
+        (folder / "x.txt").write_text("abc")
+
+    folder = cached_build("demo", {"a": 1}, build, tmp_path)
+    (folder / "MANIFEST.json").write_text(manifest)
+    with pytest.warns(UserWarning, match="has no readable MANIFEST.json .*building it again"):
+        assert cached_build("demo", {"a": 1}, build, tmp_path) == folder
+    assert len(calls) == 2 and (folder / "x.txt").read_text() == "abc"
 
 
 def test_inconsistent_arrays_are_refused_not_sliced_wrong(tmp_path):

@@ -234,7 +234,10 @@ def verify_folder(folder: str | Path, content: bool = True) -> list[str]:
         return [f"{folder} is incomplete (no DONE marker)"]
     try:
         entries = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
+        if not all(isinstance(w, dict) and isinstance(w.get("size"), int) and isinstance(w.get("sha1"), str)
+                   for w in entries.values()):
+            raise ValueError("entries are not {size, sha1}")
+    except (OSError, ValueError, AttributeError):
         return [f"{folder} has no readable {MANIFEST} (made by an older i2p, or damaged)"]
     problems = []
     for name, want in entries.items():
