@@ -59,10 +59,13 @@ def remove_stale_temps(path: str | Path) -> list[Path]:
         m = pattern.fullmatch(p.name)
         if m is None or process_alive(int(m.group(1))):
             continue
-        if p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            p.unlink(missing_ok=True)
+        try:
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink(missing_ok=True)
+        except OSError:  # e.g. a read-only shared folder: not ours to clean, and no reason to fail
+            continue
         removed.append(p)
     return removed
 

@@ -2,6 +2,7 @@
 caches, deep checks of real data, one-line CLI errors (see docs/reliability.md)."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import multiprocessing as mp
 import os
@@ -206,6 +207,17 @@ def test_a_complete_cache_is_used_without_writing(tmp_path, monkeypatch):
     monkeypatch.setattr("i2p.data.store.writable_folder", no_writes)
     monkeypatch.setattr("i2p.data.store.file_lock", no_writes)
     assert cached_build("demo", {"a": 1}, None, tmp_path, content=True) == folder
+
+
+def test_a_full_disk_during_a_build_is_one_line_and_leaves_no_temp(tmp_path):
+    def build(folder):
+        (folder / "half.npz").write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder / "big.npz"))
+
+    with pytest.raises(ValueError, match=r"cannot build the cache .*demo-\w+: No space left on device \(.*big\.npz\); "
+                       r"free space or choose another folder \(--out, root= or \$I2P_DATA\)$"):
+        cached_build("demo", {"a": 1}, build, tmp_path)
+    assert not list(tmp_path.iterdir())
 
 
 def test_a_failed_figure_save_keeps_the_old_figure_and_no_temp(tmp_path):

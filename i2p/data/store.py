@@ -157,7 +157,7 @@ def _build_locked(name: str, params: dict, build: Callable[[Path], None], root: 
             try:
                 build(tmp)
             except OSError as e:
-                if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+                if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):  # the disk, not the code
                     raise ValueError(f"cannot build the cache {final}: {e.strerror} ({e.filename or root}); "
                                      "free space or choose another folder (--out, root= or $I2P_DATA)") from None
                 raise
