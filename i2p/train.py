@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm.auto import tqdm
 
 from .data.collate import Batch, collator
+from .files import remove_stale_temps, temp_path
 from .finetune import trainable_parameters
 from .metrics import confusion_matrix, summarize_confusion
 from .precision import PRECISIONS, Precision, autocast, check_finite_loss, resolve_precision
@@ -181,7 +182,8 @@ def save_atomic(obj: object, path: str | Path) -> None:
     """``torch.save`` to a temp file then rename: a crash never leaves half a checkpoint."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    remove_stale_temps(path)  # of saves killed mid-write: a dead pid's .last.pt.tmp<pid> (100s of MB)
+    tmp = temp_path(path)
     try:
         torch.save(obj, tmp)
         os.replace(tmp, path)
@@ -351,16 +353,6 @@ def _state_mismatch(model: nn.Module, sd: dict) -> str:
     return "; ".join(parts)
 
 
-def _remove_dead_temps(ckpt: Path) -> None:
-    """Temp files of checkpoint saves killed mid-write (``.last.pt.tmp<pid>`` of a dead pid)."""
-    from .data.store import process_alive
-
-    for tmp in ckpt.parent.glob(f".{ckpt.name}.tmp*"):
-        pid = tmp.name.rsplit(".tmp", 1)[-1]
-        if pid.isdigit() and not process_alive(int(pid)):
-            tmp.unlink(missing_ok=True)
-
-
 def fit(
     model: nn.Module,
     train_set: Dataset,
@@ -399,7 +391,7 @@ def fit(
     ckpt = Path(cfg.checkpoint_dir) / "last.pt" if cfg.checkpoint_dir else None
     if ckpt is not None:
         check_writable(ckpt.parent, "checkpoint folder")
-        _remove_dead_temps(ckpt)
+        remove_stale_temps(ckpt)
     run = _run_signature(model, precision)
     if ckpt is not None and cfg.resume and ckpt.exists():
         state = read_checkpoint(ckpt)

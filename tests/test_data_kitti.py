@@ -279,7 +279,8 @@ def test_real_bad_contents(real_root):
 
 
 def test_check_real(real_root, tmp_path_factory):
-    assert SPEC.check(tmp_path_factory.mktemp("empty"))[0].endswith("(expected <root>/sequences/NN/velodyne, labels)")
+    assert "(expected <root>/sequences/NN/velodyne, labels); extract data_odometry_velodyne.zip" in SPEC.check(
+        tmp_path_factory.mktemp("empty"))[0]
     assert SPEC.check(real_root / "nowhere") == [f"{real_root / 'nowhere'} does not exist"]
     import shutil
 

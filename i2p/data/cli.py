@@ -1,21 +1,22 @@
 """``i2p data list|make|check|gallery``, driven by the data set registry: every data set
 is addressed by its name or an alias (``modelnet40``/``modelnet``, ``s3dis``,
-``semantickitti``/``kitti``)."""
+``semantickitti``/``kitti``). Bad values are ``ValueError`` / ``FileNotFoundError``, which
+:func:`i2p.cli.main` prints as one ``[i2p] error: ...`` line (exit 2), checked before any work."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from ..files import savefig_atomic, writable_folder
 from . import registry
 
 __all__ = ["add_data_commands"]
 
 
-def _dataset(name: str) -> registry.DatasetSpec:
-    try:
-        return registry.get(name)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+def _specs(names: list[str]) -> list[registry.DatasetSpec]:
+    """The specs of data set names (or aliases); an unknown one is a one-line error naming the valid ones."""
+    return [registry.get(n) for n in names]
 
 
 def _list(_: argparse.Namespace) -> int:
@@ -29,35 +30,54 @@ def _list(_: argparse.Namespace) -> int:
 
 
 def _make(a: argparse.Namespace) -> int:
-    for spec in a.datasets:
-        path = spec.make(a.profile, seed=a.seed, root=a.out, progress=not a.no_progress)
+    specs = _specs(a.datasets)
+    if a.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {a.seed}")
+    for spec in specs:  # every value checked before anything is generated
+        spec.resolve_options(a.profile)
+    for spec in specs:
+        path = spec.make(a.profile, seed=a.seed, root=a.out, progress=not a.no_progress, verify=a.verify)
         print(f"[i2p] {spec.name} ({spec.stand_in}, {a.profile}): {path}")
     return 0
 
 
 def _check(a: argparse.Namespace) -> int:
+    spec = registry.get(a.dataset)
     root = Path(a.root)
-    if not root.exists():
-        print(f"[i2p] {root} does not exist")
-        return 2
-    problems = a.dataset.check(root, deep=a.deep)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root} {'is a file, not a folder' if root.exists() else 'does not exist'}; "
+                                f"pass the folder holding the {spec.title} download")
+    if not a.quick:
+        print(f"[i2p] reading every file under {root} (minutes on the full data set; --quick checks the structure "
+              "and file sizes only)", file=sys.stderr, flush=True)
+    problems = spec.check(root, deep=not a.quick)
     for p in problems:
         print(f"[i2p] problem: {p}")
-    depth = "deep check (every file read)" if a.deep else "structure and sizes (add --deep to read every file)"
-    print(f"[i2p] {a.dataset.title} at {root}: " + ("OK" if not problems else f"{len(problems)} problem(s)") + f"; {depth}")
+    depth = "structure and file sizes only (--quick)" if a.quick else "every file read"
+    print(f"[i2p] {spec.title} at {root}: " + ("OK" if not problems else f"{len(problems)} problem(s)") + f"; {depth}")
     return 1 if problems else 0
 
 
+#: a 20 x 15 inch gallery at 600 dpi is already 12000 x 9000 pixels
+MAX_DPI = 600
+
+
 def _gallery(a: argparse.Namespace) -> int:
+    specs = _specs(a.datasets) if a.datasets else registry.all_specs()
+    if not 0 < a.dpi <= MAX_DPI:
+        raise ValueError(f"--dpi must be between 1 and {MAX_DPI} (dots per inch; default 110), got {a.dpi}")
+    for spec in specs:
+        spec.resolve_options(a.profile)
+    out = writable_folder(a.out_dir, "choose another --out-dir (created if missing)")
     import matplotlib
 
     matplotlib.use("Agg")
-    out = Path(a.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for spec in a.datasets or registry.all_specs():
+    import matplotlib.pyplot as plt
+
+    for spec in specs:
         fig = spec.gallery(a.profile, root=a.root)
-        path = out / f"gallery_{spec.name}.png"
-        fig.savefig(path, dpi=a.dpi, bbox_inches="tight")
+        path = savefig_atomic(fig, out / f"gallery_{spec.name}.png", dpi=a.dpi, bbox_inches="tight")
+        plt.close(fig)
         print(f"[i2p] wrote {path}")
     return 0
 
@@ -67,19 +87,24 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     data = sub.add_parser("data", help="embedded data sets and real-data checks").add_subparsers(dest="data_cmd", required=True)
     data.add_parser("list", help="every registered data set: task, classes, channels, up axis, splits").set_defaults(func=_list)
     m = data.add_parser("make", help="generate embedded stand-ins (cached; written atomically)")
-    m.add_argument("datasets", nargs="+", type=_dataset, metavar="DATASET", help=names)
+    m.add_argument("datasets", nargs="+", metavar="DATASET", help=names)
     m.add_argument("--profile", default="teaching", help="teaching (default) or full")
     m.add_argument("--out", default=None, help="data root (default $I2P_DATA or ~/.cache/i2p/data)")
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--verify", action="store_true", help="also compare every cached file's SHA-1 with the manifest "
+                   "(reads every byte; file sizes are always compared) and generate a damaged cache again")
     m.add_argument("--no-progress", action="store_true")
     m.set_defaults(func=_make)
     c = data.add_parser("check", help="validate a real data set directory")
     c.add_argument("root")
-    c.add_argument("--dataset", required=True, type=_dataset, help=names)
-    c.add_argument("--deep", action="store_true", help="read every file (labels, values), not only structure and sizes")
+    c.add_argument("--dataset", required=True, help=names)
+    depth = c.add_mutually_exclusive_group()
+    depth.add_argument("--deep", action="store_true", help="read every file: labels (ids, counts), values (NaN, "
+                       "ranges), meshes (the default; minutes on a full data set)")
+    depth.add_argument("--quick", action="store_true", help="only the structure and file sizes (seconds)")
     c.set_defaults(func=_check)
     g = data.add_parser("gallery", help="export a gallery figure of samples to figures/")
-    g.add_argument("datasets", nargs="*", type=_dataset, metavar="DATASET", help=f"any of {names} (default: all)")
+    g.add_argument("datasets", nargs="*", metavar="DATASET", help=f"any of {names} (default: all)")
     g.add_argument("--profile", default="teaching")
     g.add_argument("--root", default=None)
     g.add_argument("--out-dir", default="figures")

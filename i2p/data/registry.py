@@ -141,11 +141,12 @@ class DatasetSpec:
         return f"synth_{self.name}-{profile}", params, opts, build
 
     def make(self, profile: str = "teaching", *, options: dict | None = None, seed: int = 0,
-             root: str | Path | None = None, progress: bool = True) -> Path:
+             root: str | Path | None = None, progress: bool = True, verify: bool = False) -> Path:
         """Generate (once) the stand-in for ``profile`` and return its cache folder; a
-        cache found damaged is said in a warning and generated again."""
+        cache found damaged (file sizes against its manifest; with ``verify`` also every
+        file's SHA-1, which reads every byte) is said in a warning and generated again."""
         name, params, _, build = self._cache(profile, options, seed, progress)
-        return cached_build(name, params, build, root)
+        return cached_build(name, params, build, root, content=verify)
 
     def load(self, split: str, profile: str = "teaching", *, options: dict | None = None, seed: int = 0,
              root: str | Path | None = None, transform: Callable | str | None = _DEFAULT,

@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
-from ..files import write_atomic
+from ..files import savefig_atomic, write_atomic
 
 __all__ = ["FigureSink", "find_chromium", "PLOTLY_JS"]
 
@@ -79,9 +79,7 @@ class FigureSink:
     def _save_matplotlib(self, fig: Any, name: str) -> list[Path]:
         paths = [self.folder / f"{name}.png", self.folder / f"{name}.svg"]
         for p in paths:
-            tmp = p.with_name(f".{p.stem}.tmp{os.getpid()}{p.suffix}")
-            fig.savefig(tmp, dpi=120, bbox_inches="tight")
-            os.replace(tmp, p)
+            savefig_atomic(fig, p, dpi=120, bbox_inches="tight")
         return paths
 
     def _plotly_js(self) -> str:

@@ -125,15 +125,22 @@ def load_sequences(root: Path, sequences: Iterable[int], transform: Callable | N
     return RealKittiDataset(scans, transform)
 
 
+#: what to do about a bad scan / label file (the official downloads they come from)
+SCANS_FIX = "extract it again from data_odometry_velodyne.zip (KITTI odometry)"
+LABELS_FIX = "extract it again from data_odometry_labels.zip (SemanticKITTI, sequences 00-10)"
+DOWNLOAD_FIX = ("extract data_odometry_velodyne.zip (KITTI odometry) and data_odometry_labels.zip (SemanticKITTI) "
+                "into <root>")
+
+
 def _size_problem(b: Path, lp: Path) -> str | None:
     """What the file sizes of a scan and its labels say is wrong (None: consistent)."""
     bs, ls = b.stat().st_size, lp.stat().st_size
     if bs % 16:
-        return f"{b}: truncated ({bs} bytes, not a multiple of 16 = 4 float32 per point)"
+        return f"{b}: truncated ({bs} bytes, not a multiple of 16 = 4 float32 per point); {SCANS_FIX}"
     if ls % 4:
-        return f"{lp}: truncated ({ls} bytes, not a multiple of 4 = uint32 per point)"
+        return f"{lp}: truncated ({ls} bytes, not a multiple of 4 = uint32 per point); {LABELS_FIX}"
     if ls // 4 != bs // 16:
-        return f"{lp} has {ls // 4} labels but {b} has {bs // 16} points"
+        return f"{lp} has {ls // 4} labels but {b} has {bs // 16} points; {LABELS_FIX}"
     return None
 
 
@@ -143,42 +150,56 @@ def check_sequences(root: Path, sequences: Iterable[int], deep: bool = False) ->
     Checks the ``sequences`` folder, each sequence's ``velodyne``/``labels`` folders, scans
     without a label file and label files without a scan, truncated files and label/scan
     length mismatches (from file sizes). ``deep`` also reads every file for NaN
-    coordinates and raw ids outside the learning map.
+    coordinates and raw ids outside the learning map. Every problem names its file and
+    what to do.
     """
     root = _resolve_root(root)
     if not (root / "sequences").is_dir():
-        return [f"{root / 'sequences'} does not exist (expected <root>/sequences/NN/velodyne, labels)"]
+        return [f"{root / 'sequences'} does not exist (expected <root>/sequences/NN/velodyne, labels); {DOWNLOAD_FIX}"]
     problems: list[str] = []
     for seq in sequences:
         d = _seq_dir(root, seq)
         if not d.is_dir():
-            problems.append(f"sequence {d.name}: folder {d} missing")
+            problems.append(f"sequence {d.name}: folder {d} missing; {DOWNLOAD_FIX}")
             continue
         vel, lab = d / "velodyne", d / "labels"
         if not vel.is_dir():
-            problems.append(f"sequence {d.name}: {vel} missing")
+            problems.append(f"sequence {d.name}: {vel} missing; {SCANS_FIX}")
             continue
         bins = {p.stem: p for p in vel.glob("*.bin")}
         if not bins:
-            problems.append(f"sequence {d.name}: no .bin scans in {vel}")
+            problems.append(f"sequence {d.name}: no .bin scans in {vel}; {SCANS_FIX}")
         if not lab.is_dir():
-            problems.append(f"sequence {d.name}: {lab} missing")
+            problems.append(f"sequence {d.name}: {lab} missing; {LABELS_FIX}")
             continue
         labels = {p.stem: p for p in lab.glob("*.label")}
         if len(bins) != len(labels):
             problems.append(f"sequence {d.name}: {len(bins)} scans but {len(labels)} label files")
         for stem in sorted(set(bins) - set(labels))[:10]:
-            problems.append(f"sequence {d.name}: scan {bins[stem]} has no label file")
+            problems.append(f"sequence {d.name}: scan {bins[stem]} has no label file {lab / (stem + '.label')}; "
+                            f"{LABELS_FIX}")
         for stem in sorted(set(labels) - set(bins))[:10]:
-            problems.append(f"sequence {d.name}: label file {labels[stem]} has no scan")
+            problems.append(f"sequence {d.name}: label file {labels[stem]} has no scan {vel / (stem + '.bin')}; "
+                            f"{SCANS_FIX}")
         for stem in sorted(set(bins) & set(labels)):
             b, lp = bins[stem], labels[stem]
             problem = _size_problem(b, lp)
             if problem:
                 problems.append(problem)
             elif deep:
-                try:
-                    map_labels(read_labels(lp, read_scan(b).shape[0], b))
-                except ValueError as e:
-                    problems.append(f"{lp}: {e}" if "learning map" in str(e) else str(e))
+                problems += _content_problems(b, lp)
+    return problems
+
+
+def _content_problems(b: Path, lp: Path) -> list[str]:
+    """What reading a scan and its labels shows (NaN coordinates, raw ids outside the learning map)."""
+    problems = []
+    try:
+        read_scan(b)
+    except ValueError as e:
+        problems.append(f"{e}; {SCANS_FIX}")
+    try:
+        map_labels(read_labels(lp))
+    except ValueError as e:
+        problems.append(f"{lp}: {e} (a damaged file or not a SemanticKITTI .label); {LABELS_FIX}")
     return problems

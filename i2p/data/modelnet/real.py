@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from ..mesh import Mesh, normalize_unit_sphere, sample_surface
-from ..store import CloudDataset, cached_build, load_cloudset, save_cloudset
+from ..store import CloudDataset, cached_read, load_cloudset, save_cloudset
 from .frame import z_up_to_y_up
 from .labels import CLASSES, SPLITS
 
@@ -293,8 +293,8 @@ def load_off(root: str | Path, split: str, num_points: int = 2048, seed: int = 0
         def build(dst: Path) -> None:
             save_cloudset(dst / f"{split}.npz", build_samples(f"ModelNet40 OFF {split}"))
 
-        d = cached_build(f"modelnet40_off-{split}", params, build, cache_root)
-        samples = load_cloudset(d / f"{split}.npz")
+        samples = cached_read(f"modelnet40_off-{split}", params, build, lambda d: load_cloudset(d / f"{split}.npz"),
+                              cache_root)
     else:
         samples = build_samples(f"ModelNet40 OFF {split}")
         for s in samples:

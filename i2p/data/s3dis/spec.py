@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import transforms
 from ..registry import DatasetSpec
-from ..store import CloudDataset, save_cloudset
+from ..store import CloudDataset, cached_read, save_cloudset
 from . import gallery as _gallery
 from . import real
 from .labels import AREAS, CLASSES, SPLIT_AREAS
@@ -105,7 +105,8 @@ class S3DISSpec(DatasetSpec):
         ``dataset``, or of the stand-in's ``profile`` round-robin over the areas."""
         n = 3 if samples is None else samples
         if dataset is None:
-            rooms = _gallery.synth_rooms(self.make(profile, root=root, seed=seed), n)
+            name, params, _, build = self._cache(profile, None, seed, progress=False)
+            rooms = cached_read(name, params, build, lambda folder: _gallery.synth_rooms(folder, n), root)
         else:
             rooms = [dataset[i] for i in range(min(n, len(dataset)))]
         return _gallery.draw_rooms(rooms)
