@@ -63,6 +63,7 @@ def _figures(a: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")  # files only, no window
     from .figures import filters_figure, first_layer_figure, transforms_figure
+    from .files import savefig_atomic
     from .train import check_writable
 
     if a.dpi < 1:
@@ -72,7 +73,7 @@ def _figures(a: argparse.Namespace) -> int:
             ("first_layer_filters", first_layer_figure(transform=a.transform)),
             ("filter_transforms", transforms_figure()))
     for name, fig in figs:
-        fig.savefig(out / f"{name}.png", dpi=a.dpi, bbox_inches="tight")
+        savefig_atomic(fig, out / f"{name}.png", dpi=a.dpi, bbox_inches="tight")
         print(f"[i2p] wrote {out / f'{name}.png'}")
     return 0
 
@@ -94,8 +95,17 @@ def _study(a: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors (unknown options, bad values) are one line, like every
+    other user error; sub-commands inherit it."""
+
+    def error(self, message: str):  # type: ignore[override]
+        print(f"[i2p] error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="i2p", description="Image2Point study kit")
+    p = _Parser(prog="i2p", description="Image2Point study kit")
 
     sub = p.add_subparsers(dest="cmd", required=True)
     q = sub.add_parser("quickstart", help="inflate an ImageNet 2D ConvNet and finetune it on SynthModelNet")

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from .data.registry import get as get_dataset
+from .files import write_atomic
 from .finetune import FinetuneScope, parse_scope, prepare_model
 from .models import count_parameters, load_weights
 from .pretrain2d import shapes2d_resnet
@@ -86,7 +87,7 @@ def run_quickstart(
         "config": asdict(cfg),
     }
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    (Path(out_dir) / "summary.json").write_text(json.dumps(summary, indent=2))
+    write_atomic(Path(out_dir) / "summary.json", json.dumps(summary, indent=2))
     print(f"[i2p] {summary['epochs_run']} epochs, train loss {summary['train_loss_first']:.3f} -> "
           f"{summary['train_loss_last']:.3f}; test top-1 {summary['test_top1']:.3f} "
           f"(chance {summary['chance']:.3f}); summary in {Path(out_dir) / 'summary.json'}")

@@ -60,3 +60,17 @@ def test_quickstart_lists_every_scope(capsys):
     out = capsys.readouterr().out
     for scope in ("io", "io_stats", "io_bn", "whole", "scratch", "learn_t"):
         assert scope in out
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["train", "teaching/t1.io.modelnet40", "--bogus"], "unrecognized arguments: --bogus"),
+    (["data", "gallery", "--dpi", "abc"], "argument --dpi: invalid int value: 'abc'"),
+    (["nosuch"], "invalid choice: 'nosuch'"),
+])
+def test_usage_errors_are_one_line(capsys, argv, says):
+    """Unknown options and unparsable values: one [i2p] error line naming them, exit 2."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("[i2p] error: ") and says in err[0] and "--help" in err[0]
