@@ -63,8 +63,7 @@ def _figures(a: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")  # files only, no window
     from .figures import filters_figure, first_layer_figure, transforms_figure
-    from .files import savefig_atomic
-    from .train import check_writable
+    from .files import check_writable, savefig_atomic
 
     if a.dpi < 1:
         raise ValueError(f"--dpi must be >= 1, got {a.dpi}")

@@ -85,6 +85,21 @@ def writable_folder(path: str | Path, instead: str) -> Path:
     return path
 
 
+def check_writable(folder: str | Path, what: str, fix: str = "choose another folder or fix its permissions",
+                   error: type[Exception] = ValueError) -> Path:
+    """Create ``folder`` and prove a file can be written there, before any compute (a
+    read-only or full folder would otherwise surface only after the first epoch)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise error(f"{what} {folder} cannot be written ({e.strerror or e}); {fix}") from None
+    return folder
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
     """Write ``data`` (text as UTF-8) to ``path`` atomically; returns the path."""
     path = Path(path)

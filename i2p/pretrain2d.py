@@ -27,7 +27,8 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
-from .train import check_device, check_writable, read_checkpoint, save_atomic, seed_everything
+from .files import check_writable
+from .train import check_device, read_checkpoint, save_atomic, seed_everything
 from .weights import TORCHVISION_IMAGENET, read_state_dict, weights_dirs
 
 __all__ = ["SHAPES2D_CLASSES", "ARCHS_2D", "Recipe2D", "RECIPES_2D", "render_shapes2d", "image_dataset", "pretrain_2d",

@@ -23,13 +23,13 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm.auto import tqdm
 
 from .data.collate import Batch, collator
-from .files import remove_stale_temps, temp_path
+from .files import check_writable, remove_stale_temps, temp_path
 from .finetune import trainable_parameters
 from .metrics import confusion_matrix, summarize_confusion
 from .precision import PRECISIONS, Precision, autocast, check_finite_loss, resolve_precision
 
 __all__ = ["TrainConfig", "SCHEDULES", "SEG_LOSSES", "OPTIMIZERS", "fit", "evaluate", "voxel_labels", "seed_everything", "save_atomic",
-           "pick_device", "check_device", "check_writable", "read_checkpoint"]
+           "pick_device", "check_device", "read_checkpoint"]
 
 
 SCHEDULES: tuple[str, ...] = ("cosine", "poly", "warmup_cosine", "constant")
@@ -157,21 +157,6 @@ def pick_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
-
-
-def check_writable(folder: str | Path, what: str) -> Path:
-    """Create ``folder`` and prove a file can be written there, before any compute (a
-    read-only or full folder would otherwise surface only after the first epoch)."""
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-test{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        raise ValueError(f"{what} {folder} cannot be written ({e.strerror or e}); choose another folder "
-                         "or fix its permissions") from None
-    return folder
 
 
 def _describe(precision: Precision) -> dict:

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
-from ..files import write_atomic
+from ..files import check_writable, write_atomic
 from .config import ConfigError, ExperimentConfig
 
 __all__ = ["Record", "run", "sweep", "load_runs", "find_run", "evaluate_run", "load_run_model", "initial_model", "load_split", "train_config", "summarize", "DEFAULT_STORE", "RECORD"]
@@ -243,15 +243,7 @@ def _json_clean(obj):
 
 
 def _store(store: str | Path) -> Path:
-    store = Path(store)
-    try:
-        store.mkdir(parents=True, exist_ok=True)
-        probe = store / f".write-test{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as e:
-        raise ConfigError(f"results store {store} cannot be written ({e.strerror}); choose another with --store") from None
-    return store
+    return check_writable(store, "results store", "choose another with --store", ConfigError)
 
 
 def run(config: ExperimentConfig, *, store: str | Path = DEFAULT_STORE, progress: bool = True,
