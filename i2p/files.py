@@ -12,7 +12,6 @@ same thing (a notebook kernel and a CLI run).
 """
 from __future__ import annotations
 
-import errno
 import fcntl
 import glob
 import os
@@ -23,7 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["write_atomic", "savefig_atomic", "temp_path", "remove_stale_temps", "process_alive", "file_lock", "writable_folder"]
+__all__ = ["write_atomic", "savefig_atomic", "temp_path", "remove_stale_temps", "process_alive", "file_lock",
+           "check_writable"]
 
 
 def temp_path(path: str | Path, suffix: str = "") -> Path:
@@ -70,26 +70,14 @@ def remove_stale_temps(path: str | Path) -> list[Path]:
     return removed
 
 
-def writable_folder(path: str | Path, instead: str) -> Path:
-    """``path`` as a folder this process can write in (created if missing), or a one-line
-    ``ValueError`` naming it, what is wrong and ``instead`` (what to pass instead)."""
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{path} is a file, not a folder; {instead}")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        if not os.access(path, os.W_OK | os.X_OK):
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
-    except OSError as e:
-        raise ValueError(f"cannot write in {path} ({e.strerror}); {instead}") from None
-    return path
-
-
 def check_writable(folder: str | Path, what: str, fix: str = "choose another folder or fix its permissions",
                    error: type[Exception] = ValueError) -> Path:
-    """Create ``folder`` and prove a file can be written there, before any compute (a
-    read-only or full folder would otherwise surface only after the first epoch)."""
+    """``folder``, created if missing and proven writable by writing a probe file, before any
+    compute (a read-only or full folder would otherwise surface only after the first
+    epoch); else one line naming ``what`` and the folder, what is wrong and ``fix``."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise error(f"{what} {folder} is a file, not a folder; {fix}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / f".write-test{os.getpid()}"

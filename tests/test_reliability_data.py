@@ -204,7 +204,7 @@ def test_a_complete_cache_is_used_without_writing(tmp_path, monkeypatch):
     def no_writes(*args, **kwargs):
         raise AssertionError("tried to write")
 
-    monkeypatch.setattr("i2p.data.store.writable_folder", no_writes)
+    monkeypatch.setattr("i2p.data.store.check_writable", no_writes)
     monkeypatch.setattr("i2p.data.store.file_lock", no_writes)
     assert cached_build("demo", {"a": 1}, None, tmp_path, content=True) == folder
 
@@ -425,9 +425,9 @@ def test_s3dis_check_parses_every_annotation_by_default(tmp_path, capsys):
 # ------------------------------------------------------------------ 5. one-line CLI errors
 
 @pytest.mark.parametrize("argv, message", [
-    (["data", "make", "kitti", "--out", "{file}"], "{file} is a file, not a folder; choose a writable data folder (--out"),
-    (["data", "make", "kitti", "--out", "{file}/sub"], "cannot write in {file}/sub (Not a directory); choose a writable"),
-    (["data", "make", "kitti", "--out", "/proc/i2p-readonly"], "cannot write in /proc/i2p-readonly ("),
+    (["data", "make", "kitti", "--out", "{file}"], "data folder {file} is a file, not a folder; choose a writable one (--out"),
+    (["data", "make", "kitti", "--out", "{file}/sub"], "data folder {file}/sub cannot be written (Not a directory); choose a writable"),
+    (["data", "make", "kitti", "--out", "/proc/i2p-readonly"], "data folder /proc/i2p-readonly cannot be written ("),
     (["data", "make", "kitti", "--profile", "huge"], "unknown SynthKITTI profile 'huge'; choose one of teaching, full"),
     (["data", "make", "kitti", "modelnet", "--profile", "huge"], "unknown SynthKITTI profile 'huge'"),
     (["data", "make", "mnist"], "unknown data set 'mnist'; valid: modelnet40 (modelnet), s3dis, semantickitti (kitti)"),
@@ -437,7 +437,7 @@ def test_s3dis_check_parses_every_annotation_by_default(tmp_path, capsys):
     (["data", "gallery", "--dpi", "100000"], "--dpi must be between 1 and 600"),
     (["data", "gallery", "kitti", "--profile", "huge"], "unknown SynthKITTI profile 'huge'"),
     (["data", "gallery", "mnist"], "unknown data set 'mnist'; valid:"),
-    (["data", "gallery", "kitti", "--out-dir", "{file}"], "{file} is a file, not a folder; choose another --out-dir"),
+    (["data", "gallery", "kitti", "--out-dir", "{file}"], "gallery folder {file} is a file, not a folder; choose another --out-dir"),
     (["data", "check", "{tmp}", "--dataset", "mnist"], "unknown data set 'mnist'; valid:"),
     (["data", "check", "{tmp}/nowhere", "--dataset", "kitti"], "{tmp}/nowhere does not exist; pass the folder holding"),
     (["data", "check", "{file}", "--dataset", "s3dis"], "{file} is a file, not a folder; pass the folder holding the S3DIS"),

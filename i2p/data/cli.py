@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..files import savefig_atomic, writable_folder
+from ..files import check_writable, savefig_atomic
 from . import registry
 
 __all__ = ["add_data_commands"]
@@ -68,7 +68,7 @@ def _gallery(a: argparse.Namespace) -> int:
         raise ValueError(f"--dpi must be between 1 and {MAX_DPI} (dots per inch; default 110), got {a.dpi}")
     for spec in specs:
         spec.resolve_options(a.profile)
-    out = writable_folder(a.out_dir, "choose another --out-dir (created if missing)")
+    out = check_writable(a.out_dir, "gallery folder", "choose another --out-dir (created if missing)")
     import matplotlib
 
     matplotlib.use("Agg")

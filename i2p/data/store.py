@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..files import file_lock, process_alive, remove_stale_temps, temp_path, writable_folder
+from ..files import check_writable, file_lock, process_alive, remove_stale_temps, temp_path
 
 __all__ = ["data_root", "save_cloudset", "load_cloudset", "cached_build", "cached_read", "verify_folder", "process_alive", "CloudDataset"]
 
@@ -142,7 +142,7 @@ def _build_locked(name: str, params: dict, build: Callable[[Path], None], root: 
     remove_stale_temps(final)  # left by runs that were killed, even when the folder is complete
     if not _problems(final, content, discard):
         return final
-    writable_folder(root, "choose a writable data folder (--out, root= or $I2P_DATA; created if missing)")
+    check_writable(root, "data folder", "choose a writable one (--out, root= or $I2P_DATA; created if missing)")
     with file_lock(root / f".{final.name}.lock", waiting=f"waiting for another process building {final}"):
         problems = _problems(final, content, discard)  # a process we waited for may have built it
         if not problems:
