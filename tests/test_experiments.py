@@ -267,7 +267,10 @@ def test_cli_train_runs_and_presets(store, capsys, tmp_path):
     assert main(["eval", recs[0].key, "--store", str(root), "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["top1"] == recs[0].metrics["top1"]
     assert main(["train", "teaching/t1.io.s3dis", "--dry-run", "seeds=[0]"]) == 0
-    assert "dataset: s3dis" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "dataset: s3dis" in out and "stands in" in out  # the preset's offline source, said
+    assert main(["train", "teaching/t1.io.s3dis", "--dry-run", "model.source=random"]) == 0
+    assert "stands in" not in capsys.readouterr().out  # not when the source is overridden
     assert main(["train", "teaching/t1.io.modelnet40", "recipe.lrate=1"]) == 2
     assert "unknown recipe key 'lrate'" in capsys.readouterr().err
     assert main(["train", "teaching/t2.whole.hrnet_semantickitti"]) == 2

@@ -54,7 +54,10 @@ def _config(target: str, overrides: list[str]):
         if p.missing:
             raise ValueError(f"{p.name}: {p.missing}")
         cfg, note = p.config, p.note
-    return cfg.with_overrides(overrides), note
+    resolved = cfg.with_overrides(overrides)
+    if resolved.model.source != cfg.model.source:  # the note speaks of the preset's source only
+        note = ""
+    return resolved, note
 
 
 def _train(a: argparse.Namespace) -> int:
