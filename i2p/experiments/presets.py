@@ -37,8 +37,8 @@ PAPER_RECIPES: dict[str, RecipeSection] = {
 POINTNET_RECIPE = RecipeSection(optimizer="adam", lr=1e-3, batch_size=32, epochs=200, weight_decay=0.0)
 
 #: a few minutes per run on 2 CPU cores with EfficientNet-Lite0. ModelNet: calibrated
-#: (README, run `v4`: seed std 1-3 points where 25 epochs at lr 0.05 gave 3-5); S3DIS and
-#: SemanticKITTI: sized, not calibrated yet
+#: (README, runs `v4`/`v7`: seed std 1-4 points where 25 epochs at lr 0.05 gave 3-5); S3DIS
+#: and SemanticKITTI: sized, not calibrated yet
 TEACHING_RECIPES: dict[str, RecipeSection] = {
     "modelnet40": RecipeSection(lr=0.02, batch_size=16, epochs=40, schedule="cosine"),
     "s3dis": RecipeSection(lr=0.05, batch_size=2, epochs=20, schedule="poly", nesterov=True, voxel_size=0.05),
