@@ -32,7 +32,7 @@ VARIANTS = [Case(3), Case(1), Case(2), Case(5), Case(3, 2), Case(2, 2), Case(3, 
 
 
 def rel(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a.detach().double() - b).norm() / b.norm())
+    return float((a.detach().double() - b.detach()).norm() / b.detach().norm())
 
 
 def conv_and_grads(x: SparseTensor, w: torch.Tensor, case: Case, probe: torch.Tensor, low: bool,
