@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["write_atomic", "savefig_atomic", "temp_path", "remove_stale_temps", "process_alive", "file_lock",
+__all__ = ["atomic_target", "write_atomic", "savefig_atomic", "temp_path", "remove_stale_temps", "process_alive", "file_lock",
            "check_writable"]
 
 
@@ -88,30 +88,33 @@ def check_writable(folder: str | Path, what: str, fix: str = "choose another fol
     return folder
 
 
-def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write ``data`` (text as UTF-8) to ``path`` atomically; returns the path."""
+@contextmanager
+def atomic_target(path: str | Path, suffix: str = "") -> Iterator[Path]:
+    """The temp path to write ``path`` through; renamed over ``path`` when the ``with``
+    block ends without an error, removed in any case (and a dead process's temps of the
+    same target go first). ``suffix``: for writers that pick a format from the extension."""
     path = Path(path)
     remove_stale_temps(path)
-    tmp = temp_path(path)
+    tmp = temp_path(path, suffix)
     try:
-        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        yield tmp
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    return path
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` atomically; returns the path."""
+    with atomic_target(path) as tmp:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return Path(path)
 
 
 def savefig_atomic(fig: Any, path: str | Path, **kwargs: Any) -> Path:
     """``fig.savefig(path, **kwargs)`` (matplotlib) atomically; returns the path."""
-    path = Path(path)
-    remove_stale_temps(path)
-    tmp = temp_path(path, path.suffix)  # savefig picks the format from the extension
-    try:
+    with atomic_target(path, Path(path).suffix) as tmp:  # savefig picks the format from the extension
         fig.savefig(tmp, **kwargs)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm.auto import tqdm
 
 from .data.collate import Batch, collator
-from .files import check_writable, remove_stale_temps, temp_path
+from .files import atomic_target, check_writable, remove_stale_temps
 from .finetune import trainable_parameters
 from .metrics import confusion_matrix, summarize_confusion
 from .precision import PRECISIONS, Precision, autocast, check_finite_loss, resolve_precision
@@ -165,15 +165,9 @@ def _describe(precision: Precision) -> dict:
 
 def save_atomic(obj: object, path: str | Path) -> None:
     """``torch.save`` to a temp file then rename: a crash never leaves half a checkpoint."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path)  # of saves killed mid-write: a dead pid's .last.pt.tmp<pid> (100s of MB)
-    tmp = temp_path(path)
-    try:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_target(path) as tmp:  # also removes a killed save's .last.pt.tmp<pid> (100s of MB)
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _lr_factor(cfg: TrainConfig, it: int, total: int) -> float:

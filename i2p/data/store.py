@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..files import check_writable, file_lock, process_alive, remove_stale_temps, temp_path
+from ..files import atomic_target, check_writable, file_lock, process_alive, remove_stale_temps, temp_path
 
 __all__ = ["data_root", "save_cloudset", "load_cloudset", "cached_build", "cached_read", "verify_folder", "process_alive", "CloudDataset"]
 
@@ -55,13 +55,8 @@ def save_cloudset(path: str | Path, samples: Sequence[dict]) -> None:
         arrays["point_label"] = np.concatenate(labels).astype(np.int64)
     arrays["name"] = np.array([str(s.get("name", i)) for i, s in enumerate(samples)])
     path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path)
-    tmp = temp_path(path, ".npz")  # np.savez appends .npz to any other name
-    try:
+    with atomic_target(path, ".npz") as tmp:  # np.savez appends .npz to any other name
         np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 #: what to do about a bad cloud-set file (they are caches: deleting one makes i2p build it again)
