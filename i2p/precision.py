@@ -81,10 +81,10 @@ def cpu_bf16_speedup() -> float:
 
 
 #: Why ``auto`` is float32 on GPUs: measured on an NVIDIA H200 (README, "CUDA"; logs in
-#: results/cuda/), a ResNet-18 U-Net training step ran at 0.96-0.99x the float32 speed in
+#: results/cuda/), a ResNet-18 U-Net training step ran at 0.94-0.99x the float32 speed in
 #: bf16 and fp16: the engine's steps there are bound by kernel launches, not by GEMMs.
 _CUDA_AUTO_REASON = ("auto: float32 -- on a GPU i2p's training steps are launch-bound and low precision "
-                     "measured no faster (H200: 0.96-0.99x); fp16")
+                     "measured no faster (H200: 0.94-0.99x); fp16")
 
 
 def resolve_precision(requested: str, device: torch.device | str) -> Precision:
