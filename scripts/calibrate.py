@@ -23,7 +23,7 @@ ROWS = [("io", "pre"), ("io_stats", "pre"), ("io_bn", "pre"), ("whole", "pre"), 
 
 
 def configs(dataset: str, seeds: list[int], options: dict, epochs: int | None, tag: str, lr: float | None = None,
-            rows: list[str] | None = None, precision: str | None = None):
+            rows: list[str] | None = None, precision: str | None = None, extra: list[str] | None = None):
     out = []
     for scope, source in ROWS:
         if rows and f"{scope}/{source or 'none'}" not in rows:
@@ -38,7 +38,7 @@ def configs(dataset: str, seeds: list[int], options: dict, epochs: int | None, t
             over["recipe.lr"] = lr
         if precision:
             over["recipe.precision"] = precision
-        out.append(base.with_overrides(over))
+        out.append(base.with_overrides(over).with_overrides(extra or []))
     return out
 
 
@@ -71,6 +71,8 @@ def main() -> None:
     p.add_argument("--tag", default="")
     p.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
                    help="recipe.precision of every run (default: the presets' auto)")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="any other config override, e.g. recipe.eval_every=5 recipe.schedule=warmup_cosine")
     p.add_argument("--report", action="store_true", help="only print the markdown table of the tag's finished runs")
     p.add_argument("--export", default=None, help="copy the tag's records and configs (no checkpoints) to this folder")
     p.add_argument("--table", nargs="+", default=None, metavar="TAG", help="only print these tags side by side")
@@ -79,7 +81,7 @@ def main() -> None:
         print(table(a.store, a.table))
         return
     if not a.report:
-        sweep(configs(a.dataset, a.seeds, json.loads(a.options), a.epochs, a.tag, a.lr, a.rows, a.precision),
+        sweep(configs(a.dataset, a.seeds, json.loads(a.options), a.epochs, a.tag, a.lr, a.rows, a.precision, a.set),
               store=a.store)
     df = load_runs(store=a.store)
     df = df[df["name"].str.startswith(f"calib{a.tag}/")]

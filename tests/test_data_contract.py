@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 TINY = {
     "modelnet40": {"classes": ["chair", "cup"], "train": 2, "test": 2},
     "s3dis": {"rooms_per_area": 1, "room_size": [3.0, 3.5], "points": [3000, 5000]},
-    "semantickitti": {"sequences": [0, 8], "sweeps": 1, "azimuths": 96},
+    "semantickitti": {"sequences": [0, 8], "sweeps": 1, "val_sweeps": 1, "azimuths": 96},
 }
 SPECS = registry.all_specs()
 

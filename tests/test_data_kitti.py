@@ -14,7 +14,7 @@ from i2p.data.collate import collate_clouds
 from i2p.data.kitti import SPEC
 from i2p.data.transforms import Compose
 
-TINY = {"sequences": [0, 8], "sweeps": 1, "azimuths": 256}
+TINY = {"sequences": [0, 8], "sweeps": 1, "val_sweeps": 2, "azimuths": 256}
 ROAD, CAR = K.CLASSES.index("road"), K.CLASSES.index("car")
 
 
@@ -66,6 +66,7 @@ def test_bad_options_profiles_and_splits_name_the_valid_ones(tmp_path):
         SPEC.load_real(tmp_path, "test")
     for bad, match in [({"sequences": [11]}, r"ids from 0..10.*got \[11\]"), ({"sequences": [3, 3]}, "distinct"),
                        ({"sequences": []}, "non-empty"), ({"sweeps": 0}, "sweeps must be an integer >= 1"),
+                       ({"val_sweeps": 0}, "val_sweeps must be an integer >= 1"),
                        ({"azimuths": 2.5}, "azimuths"), ({"sweep_dt": 0}, "sweep_dt"),
                        ({"min_range": 90.0}, "min_range < max_range")]:
         with pytest.raises(ValueError, match=match):
@@ -98,11 +99,14 @@ def test_determinism_per_seed():
 
 def test_stored_sweeps_match_generator(tiny_root):
     ds = SPEC.load("val", options=TINY, root=tiny_root, progress=False)
-    fresh = K.synth_sweeps(8, SPEC.resolve_options("teaching", TINY), seed=0)
-    assert len(ds) == 1 and ds[0]["name"] == "seq_08/000000"
-    np.testing.assert_array_equal(ds[0]["points"].numpy(), fresh[0]["points"])
-    np.testing.assert_array_equal(ds[0]["label"].numpy(), fresh[0]["label"])
-    assert "raw" not in ds[0]
+    # the validation sequence has its own sweep count (val_sweeps), training sequences "sweeps"
+    fresh = K.synth_sweeps(8, {**SPEC.resolve_options("teaching", TINY), "sweeps": 2}, seed=0)
+    assert [s["name"] for s in ds] == ["seq_08/000000", "seq_08/000001"]
+    for stored, made in zip(ds, fresh):
+        np.testing.assert_array_equal(stored["points"].numpy(), made["points"])
+        np.testing.assert_array_equal(stored["label"].numpy(), made["label"])
+        assert "raw" not in stored
+    assert len(SPEC.load("train", options=TINY, root=tiny_root, progress=False)) == 1
 
 
 def test_sample_format_and_rings(tiny_root):
@@ -133,7 +137,7 @@ def test_sample_format_and_rings(tiny_root):
 
 
 def test_damaged_cache_is_detected_and_regenerated(tmp_path):
-    options = {"sequences": [8], "sweeps": 1, "azimuths": 128}
+    options = {"sequences": [8], "sweeps": 1, "val_sweeps": 1, "azimuths": 128}
     folder = SPEC.make(options=options, root=tmp_path, progress=False)
     good = (folder / "seq_08.npz").read_bytes()
     with open(folder / "seq_08.npz", "r+b") as fh:  # truncated in place, DONE marker intact
@@ -145,7 +149,7 @@ def test_damaged_cache_is_detected_and_regenerated(tmp_path):
 
 
 def test_half_written_cache_is_regenerated(tmp_path):
-    options = {"sequences": [8], "sweeps": 1, "azimuths": 128}
+    options = {"sequences": [8], "sweeps": 1, "val_sweeps": 1, "azimuths": 128}
     folder = SPEC.make(options=options, root=tmp_path, progress=False)
     good = (folder / "seq_08.npz").read_bytes()
     (folder / "DONE").unlink()  # as if the build had been interrupted

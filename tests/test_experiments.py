@@ -284,7 +284,7 @@ def test_cli_train_runs_and_presets(store, capsys, tmp_path):
 
 @pytest.mark.parametrize("dataset, options", [
     ("s3dis", {"rooms_per_area": 1, "room_size": [3.0, 3.5], "points": [3000, 4000]}),
-    ("semantickitti", {"sequences": [0, 8], "sweeps": 1, "azimuths": 96}),
+    ("semantickitti", {"sequences": [0, 8], "sweeps": 1, "val_sweeps": 1, "azimuths": 96}),
 ])
 def test_segmentation_runs_land_in_the_store(dataset, options, tmp_path):
     cfg = tiny(**{"data.dataset": dataset, "data.options": options, "recipe.epochs": 1, "recipe.batch_size": 2,

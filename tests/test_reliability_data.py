@@ -244,7 +244,7 @@ def test_remove_stale_temps_reads_only_its_own_pattern(tmp_path, dead_pid):
 
 # ------------------------------------------------------------------ 3. damaged caches
 
-TINY_KITTI = {"sequences": [0, 8], "sweeps": 1, "azimuths": 64}
+TINY_KITTI = {"sequences": [0, 8], "sweeps": 1, "val_sweeps": 1, "azimuths": 64}
 
 
 @pytest.fixture

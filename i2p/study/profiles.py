@@ -41,7 +41,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("smoke", "teaching", (0,), {
         "modelnet40": {"recipe.epochs": 1, "data.options": {**_TEN, "train": 4, "test": 1, "points": 512}},
         "s3dis": {"recipe.epochs": 1, "data.options": {"rooms_per_area": 1, "points": [3000, 4000]}},
-        "semantickitti": {"recipe.epochs": 1, "data.options": {"sweeps": 1, "azimuths": 128}},
+        "semantickitti": {"recipe.epochs": 1, "data.options": {"sweeps": 1, "val_sweeps": 1, "azimuths": 128}},
     }, timeout_min=15, blurb="tiny data, one epoch, one seed: checks that every notebook runs"),
     Profile("quick", "teaching", (0,), {
         "modelnet40": {"recipe.epochs": 8, "data.options": _TEN},
