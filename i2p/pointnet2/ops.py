@@ -54,11 +54,23 @@ def _check_pair(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor) -> N
         raise ValueError(f"{name_a} is {a.dtype} on {a.device} but {name_b} is {b.dtype} on {b.device}")
 
 
-def _sq_dist(queries: torch.Tensor, xyz: torch.Tensor) -> torch.Tensor:
-    """``[B, q, N]`` squared distances from ``queries [B, q, 3]`` to ``xyz [B, N, 3]``,
-    summed in a fixed order (see the module docstring)."""
-    dx, dy, dz = (queries[..., i, None] - xyz[:, None, :, i] for i in range(3))
-    return (dx * dx + dy * dy) + dz * dz
+def _split(xyz: torch.Tensor, dim: int | None = None) -> tuple[torch.Tensor, ...]:
+    """The x, y, z columns of ``[B, N, 3]`` as contiguous ``[B, N]`` tensors (fast to
+    stream), each with a size-1 axis inserted at ``dim`` if given (for broadcasting)."""
+    cols = (xyz[..., i].contiguous() for i in range(3))
+    return tuple(cols if dim is None else (c.unsqueeze(dim) for c in cols))
+
+
+def _sq_dist(a: tuple[torch.Tensor, ...], b: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """Squared distances between points given as x, y, z columns that broadcast against
+    each other (``[B, q, 1]`` vs ``[B, 1, N]`` -> ``[B, q, N]``), summed in a fixed order
+    (see the module docstring). In-place arithmetic: call without autograd."""
+    d = a[0] - b[0]
+    d.mul_(d)
+    for i in (1, 2):
+        e = a[i] - b[i]
+        d.add_(e.mul_(e))
+    return d
 
 
 def _query_chunk(batch: int, n: int) -> int:
@@ -83,16 +95,16 @@ def farthest_point_sample(xyz: torch.Tensor, m: int) -> torch.Tensor:
         raise ValueError(f"m (points to sample) must be an int >= 1, got {m!r}")
     if m > n:
         raise ValueError(f"cannot sample m={m} points from clouds of N={n} points (m must be <= N)")
-    rows = torch.arange(b, device=xyz.device)
-    idx = torch.empty(b, m, dtype=torch.long, device=xyz.device)
-    far = torch.zeros(b, dtype=torch.long, device=xyz.device)
+    cols = _split(xyz)
+    far = torch.zeros(b, 1, dtype=torch.long, device=xyz.device)
     min_d = torch.full((b, n), float("inf"), dtype=xyz.dtype, device=xyz.device)
-    for i in range(m):
-        idx[:, i] = far
-        if i + 1 < m:
-            min_d = torch.minimum(min_d, _sq_dist(xyz[rows, far].unsqueeze(1), xyz).squeeze(1))
-            far = min_d.argmax(-1)
-    return idx
+    chosen = [far]
+    for _ in range(m - 1):
+        d = _sq_dist(tuple(c.gather(1, far) for c in cols), cols)
+        torch.minimum(min_d, d, out=min_d)
+        far = min_d.argmax(-1, keepdim=True)
+        chosen.append(far)
+    return torch.cat(chosen, 1)
 
 
 @torch.no_grad()
@@ -117,18 +129,25 @@ def ball_query(xyz: torch.Tensor, centers: torch.Tensor, radius: float, k: int) 
     b, n, _ = xyz.shape
     m = centers.shape[1]
     r2 = radius * radius
-    kk = min(k, n)
-    point_ids = torch.arange(n, device=xyz.device)
     out = torch.empty(b, m, k, dtype=torch.long, device=xyz.device)
+    slots = torch.arange(k, device=xyz.device)
+    cols, centre_cols = _split(xyz, 1), _split(centers)
     step = _query_chunk(b, n)
     for s in range(0, m, step):
-        d2 = _sq_dist(centers[:, s:s + step], xyz)
-        # ids of the points inside the ball, n elsewhere; the kk smallest come out sorted
-        first = torch.where(d2 < r2, point_ids, n).topk(kk, dim=-1, largest=False).values
-        lead = first[..., :1]
-        lead = torch.where(lead == n, d2.argmin(-1, keepdim=True), lead)
-        out[:, s:s + step, :kk] = torch.where(first == n, lead, first)
-        out[:, s:s + step, kk:] = lead
+        d2 = _sq_dist(tuple(c[:, s:s + step, None] for c in centre_cols), cols).view(-1, n)  # [groups, n]
+        inside = d2 < r2
+        count = inside.sum(-1)
+        # (group, point) pairs inside, in row-major order: each group's points in index order
+        group, point = inside.nonzero(as_tuple=True)
+        rank = torch.arange(len(group), device=xyz.device) - (count.cumsum(0) - count)[group]
+        keep = rank < k
+        idx = torch.zeros(len(count), k, dtype=torch.long, device=xyz.device)
+        idx[group[keep], rank[keep]] = point[keep]
+        lead = idx[:, :1]
+        empty = count == 0
+        if empty.any():
+            lead = torch.where(empty.unsqueeze(1), d2.argmin(-1, keepdim=True), lead)
+        out[:, s:s + step] = torch.where(slots < count.unsqueeze(1), idx, lead).view(b, -1, k)
     return out
 
 
@@ -175,8 +194,9 @@ def three_nn_interpolate(unknown: torch.Tensor, known: torch.Tensor, known_feats
     weight = torch.empty(b, n, kn, dtype=unknown.dtype, device=unknown.device)
     step = _query_chunk(b, m)
     with torch.no_grad():
+        cols, known_cols = _split(unknown), _split(known, 1)
         for s in range(0, n, step):
-            d2, nn_idx = _sq_dist(unknown[:, s:s + step], known).topk(kn, dim=-1, largest=False)
+            d2, nn_idx = _sq_dist(tuple(c[:, s:s + step, None] for c in cols), known_cols).topk(kn, dim=-1, largest=False)
             w = 1.0 / d2.clamp_min(_EPS)
             weight[:, s:s + step] = w / w.sum(-1, keepdim=True)
             idx[:, s:s + step] = nn_idx
