@@ -4,8 +4,9 @@ reference, on one ModelNet-sized-or-larger cloud batch.
 The reference is what one would write first: numpy, one cloud at a time, and for every
 FPS sample / every ball-query centre one pass over the points (FPS: update the distances
 to the chosen set, take the farthest; ball query: the points within the radius, first k,
-padded). The vectorised ops process all clouds at once, and ball query all centres of a
-distance block at once. Both give the same indices (checked every run), so the ratio is
+padded). The vectorised ops process all clouds at once (FPS still loops over its
+samples), and ball query all centres of a distance block (``i2p.pointnet2.ops.BLOCK``) at
+once. Both give the same indices (checked every run), so the ratio is
 the price of the loops alone. Timings are interleaved (``common.bench``), median of
 ``--repeat`` runs after one warm-up.
 

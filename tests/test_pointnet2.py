@@ -439,3 +439,18 @@ def test_cuda_model_matches_cpu(gen, task):
         want = model(xyz, feats)
         got = model.cuda()(xyz.cuda(), feats.cuda()).cpu()
     torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-9)
+
+
+def test_benchmark_runs_and_checks_identity():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "benchmarks/pointnet2_ops.py", "--points", "300", "--samples", "60",
+                          "--batch", "2", "--repeat", "1", "--threads", "1"], cwd=root, capture_output=True, text=True,
+                         env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "identical to the reference: fps yes, ball query yes" in out.stdout
+    last = out.stdout.strip().splitlines()[-1].split()
+    assert last[0] == "speedup" and all(float(kv.split("=")[1]) > 0 for kv in last[1:])

@@ -22,8 +22,10 @@ import torch
 __all__ = ["farthest_point_sample", "ball_query", "gather_points", "three_nn_interpolate", "BLOCK"]
 
 #: the most elements one ``[B, queries, N]`` distance block may hold (ball query and
-#: interpolation chunk their queries to stay under it: 4M float32 = 16 MiB per buffer)
-BLOCK = 1 << 22
+#: interpolation chunk their queries to stay under it). 1M float32 = 4 MiB per buffer:
+#: on a CPU, ball query over 16k x 4k pairs ran faster with 256k-1M-element blocks
+#: (cache-resident passes) than with 4M: ~250 ms vs 350-950 ms (1 thread, loaded 2-core box)
+BLOCK = 1 << 20
 
 #: squared distances below this count as this in the inverse-distance weights, so a query
 #: that coincides with a known point takes (almost exactly) that point's features
@@ -137,7 +139,8 @@ def ball_query(xyz: torch.Tensor, centers: torch.Tensor, radius: float, k: int) 
         d2 = _sq_dist(tuple(c[:, s:s + step, None] for c in centre_cols), cols).view(-1, n)  # [groups, n]
         inside = d2 < r2
         count = inside.sum(-1)
-        # (group, point) pairs inside, in row-major order: each group's points in index order
+        # (group, point) pairs inside; nonzero lists them in row-major order (documented),
+        # so each group's points come in index order and their rank is their slot
         group, point = inside.nonzero(as_tuple=True)
         rank = torch.arange(len(group), device=xyz.device) - (count.cumsum(0) - count)[group]
         keep = rank < k
