@@ -166,7 +166,7 @@ def project_labels(rimg: RangeImage, labels: Array, ignore_index: int = IGNORE_I
     return out
 
 
-def back_project(rimg: RangeImage, logits_or_labels: Array, points: Array, *, k: int = 5, window: int = 5,
+def back_project(rimg: RangeImage, logits_or_labels: Array, points: Array, k: int = 5, window: int = 5,
                  cutoff: float = 1.0, knn: bool = True) -> torch.Tensor:
     """``[N]`` int64 labels for every point from per-pixel logits ``[K, H, W]`` (argmax) or
     labels ``[H, W]``.

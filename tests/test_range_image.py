@@ -196,6 +196,19 @@ def test_knn_neighbourhood_wraps_around_the_azimuth():
     assert back_project(rimg, project_labels(rimg, torch.tensor([1, 0, 6])), pts, window=3)[1] == 6
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu():
+    pts, inten = _random_cloud(5000, seed=7)
+    p = RangeProjection(16, 64)
+    cpu, gpu = p.project(pts, inten), p.project(pts.cuda(), inten.cuda())
+    assert gpu.image.is_cuda and gpu.owner.is_cuda
+    assert torch.allclose(cpu.image, gpu.image.cpu())
+    assert all(torch.equal(getattr(cpu, a), getattr(gpu, a).cpu()) for a in ("mask", "pixel", "owner"))
+    label_map = torch.randint(0, 19, (16, 64), generator=torch.Generator().manual_seed(8))
+    out = back_project(gpu, label_map.cuda(), pts.cuda())
+    assert out.is_cuda and torch.equal(out.cpu(), back_project(cpu, label_map, pts))
+
+
 # ------------------------------------------------------------------------------ collate
 
 
