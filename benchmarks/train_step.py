@@ -40,7 +40,7 @@ from i2p.finetune import prepare_model
 from i2p.precision import Precision, autocast, resolve_precision
 from i2p.sparse import nn as spnn
 from i2p.sparse.kmap import KERNEL_MAP_RANGE, get_kernel_map
-from i2p.train import TrainConfig, _loss
+from i2p.train import TrainConfig, _loss, build_optimizer
 
 CASES = {  # name: (dataset, model, samples per batch)
     "resnet18-unet/kitti": ("semantickitti", "resnet18", 1),
@@ -102,9 +102,11 @@ def build_case(name: str, device: torch.device, recipe_scale: str = "teaching") 
     batch, data = _batch(dataset, n, recipe.voxel_size, device)
     torch.manual_seed(0)
     model = prepare_model(spec, arch, None, "scratch", num_classes=len(data.classes)).to(device).train()
+    # the recipe's optimiser as fit builds it (fused), with a small lr: many steps stay near the start
     cfg = TrainConfig(task=spec.task, ignore_index=spec.ignore_index, seg_loss=recipe.seg_loss, device=str(device),
-                      progress=False)
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)  # small: many steps stay near the start
+                      progress=False, lr=1e-3, momentum=recipe.momentum, nesterov=recipe.nesterov,
+                      weight_decay=recipe.weight_decay, optimizer=recipe.optimizer)
+    opt = build_optimizer(list(model.parameters()), cfg, device)
     return Case(name, model, batch, cfg, opt, _conv_flops(model, batch), recipe.voxel_size)
 
 

@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
 from .files import check_writable
-from .train import check_device, read_checkpoint, save_atomic, seed_everything
+from .train import check_device, fused_optimizer, read_checkpoint, save_atomic, seed_everything
 from .weights import TORCHVISION_IMAGENET, read_state_dict, weights_dirs
 
 __all__ = ["SHAPES2D_CLASSES", "ARCHS_2D", "Recipe2D", "RECIPES_2D", "render_shapes2d", "image_dataset", "pretrain_2d",
@@ -210,7 +210,8 @@ def pretrain_2d(
     tr, va = _split(y, holdout, seed)
     mean, std = x[tr].mean((0, 2, 3), keepdim=True), x[tr].std((0, 2, 3), keepdim=True).clamp_min(1e-6)
     norm = lambda t: (t - mean) / std  # noqa: E731
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=rec.momentum, weight_decay=rec.weight_decay)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=rec.momentum, weight_decay=rec.weight_decay,
+                          fused=fused_optimizer(torch.device(device)))
     start = 0
     run = {"arch": arch, "num_classes": num_classes, "images": list(x.shape), "recipe": recipe, "lr": lr,
            "batch_size": batch_size, "seed": seed, "holdout": holdout}

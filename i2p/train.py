@@ -28,7 +28,8 @@ from .finetune import trainable_parameters
 from .metrics import confusion_matrix, summarize_confusion
 from .precision import PRECISIONS, Precision, autocast, check_finite_loss, resolve_precision
 
-__all__ = ["TrainConfig", "SCHEDULES", "SEG_LOSSES", "OPTIMIZERS", "fit", "evaluate", "voxel_labels", "seed_everything", "save_atomic",
+__all__ = ["TrainConfig", "SCHEDULES", "SEG_LOSSES", "OPTIMIZERS", "fit", "build_optimizer", "fused_optimizer",
+           "FUSED_OPTIMIZER_DEVICES", "evaluate", "voxel_labels", "seed_everything", "save_atomic",
            "pick_device", "check_device", "read_checkpoint"]
 
 
@@ -332,6 +333,29 @@ def _state_mismatch(model: nn.Module, sd: dict) -> str:
     return "; ".join(parts)
 
 
+#: devices whose optimisers run fused (one kernel over all parameters). On the CPU the
+#: default per-parameter loop was the largest cost that bfloat16 does not shrink: an SGD
+#: step over a ResNet-18 U-Net's 52M parameters took 482 ms looped, 540 ms foreach and
+#: 53 ms fused (1 thread; benchmarks/train_step.py measures whole steps)
+FUSED_OPTIMIZER_DEVICES: tuple[str, ...] = ("cpu", "cuda")
+
+
+def fused_optimizer(device: torch.device) -> bool | None:
+    """The ``fused`` argument of a torch optimiser on ``device``: True where fused
+    kernels exist (:data:`FUSED_OPTIMIZER_DEVICES`), else None (torch's default)."""
+    return True if device.type in FUSED_OPTIMIZER_DEVICES else None
+
+
+def build_optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+    """The recipe's optimiser (SGD with momentum / Nesterov, or Adam) over ``params``,
+    fused where possible (:func:`fused_optimizer`: the same update in one kernel)."""
+    fused = fused_optimizer(device)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
+                           nesterov=cfg.nesterov, fused=fused)
+
+
 def fit(
     model: nn.Module,
     train_set: Dataset,
@@ -360,11 +384,7 @@ def fit(
     params = trainable_parameters(model)
     if not params:
         raise ValueError("no trainable parameters: check the finetune scope")
-    if cfg.optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    else:
-        opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
-                              nesterov=cfg.nesterov)
+    opt = build_optimizer(params, cfg, device)
     scaler = torch.amp.GradScaler(device.type, enabled=precision.needs_grad_scaler)
     history, start = History(precision=_describe(precision)), 0
     ckpt = Path(cfg.checkpoint_dir) / "last.pt" if cfg.checkpoint_dir else None

@@ -76,6 +76,28 @@ def test_sigkill_mid_epoch_then_resume_ends_like_an_uninterrupted_run(tmp_path, 
 
 
 @pytest.mark.slow
+def test_two_processes_on_one_run_train_it_once(tmp_path, env):
+    """A second process asking for a run that another is training waits for it and
+    returns its record: one folder, one training, nothing written twice."""
+    config = _config(tmp_path, epochs=2)
+    store = tmp_path / "store"
+    first = _train(config, store, env)
+    deadline = time.monotonic() + 240
+    while not list(store.glob("*/config.yaml")):  # the first one holds the run
+        assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+        time.sleep(0.05)
+    second = _train(config, store, env)
+    out2, err2 = second.communicate(timeout=300)
+    out1, err1 = first.communicate(timeout=300)
+    assert first.returncode == 0 and second.returncode == 0, (err1[-2000:], err2[-2000:])
+    assert "another process is running" in err2
+    (folder,) = [p for p in store.iterdir() if p.is_dir()]
+    rec = json.loads((folder / "record.json").read_text())
+    assert rec["timings"]["resumed_from_epoch"] == 0 and len(rec["curves"]) == 2
+    assert not list(store.glob(".*.lock"))  # the lock file goes with its holder
+
+
+@pytest.mark.slow
 def test_two_torchrun_ranks_report_the_metrics_of_one_process(tmp_path, env):
     config = _config(tmp_path, epochs=1)
     script = Path(__file__).parent / "scripts" / "ddp_run.py"

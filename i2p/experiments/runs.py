@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
-from ..files import check_writable, write_atomic
+from ..files import check_writable, file_lock, write_atomic
 from .config import ConfigError, ExperimentConfig
 
 __all__ = ["Record", "run", "sweep", "load_runs", "find_run", "evaluate_run", "load_run_model", "initial_model", "load_split", "train_config", "summarize", "DEFAULT_STORE", "RECORD"]
@@ -182,16 +182,29 @@ def _classes(config: ExperimentConfig, spec) -> list[str]:
 
 
 def _run_one(config: ExperimentConfig, seed: int, store: Path, progress: bool, restart: bool = False) -> Record:
-    from ..data.registry import get as get_dataset
-    from ..train import evaluate, fit, pick_device, read_checkpoint, seed_everything
-    from ..weights import weights_fingerprint
-
     key = config.run_key(seed)
     folder = find_run(store, key)
     if folder is not None and (folder / RECORD).is_file():
         return Record.load(folder)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 writes (and locks)
+        return _train_run(config, seed, store, key, folder, progress, restart, writer=False)
+    # one process per run at a time: a second one (another sweep, a second notebook) waits,
+    # then returns the finished record instead of training into the same folder
+    with file_lock(store / f".{key}.lock", waiting=f"another process is running {_label(config)} seed {seed}; "
+                                                    "waiting for it to finish"):
+        folder = find_run(store, key)
+        if folder is not None and (folder / RECORD).is_file():
+            return Record.load(folder)
+        return _train_run(config, seed, store, key, folder, progress, restart, writer=True)
+
+
+def _train_run(config: ExperimentConfig, seed: int, store: Path, key: str, folder: Path | None, progress: bool,
+               restart: bool, writer: bool) -> Record:
+    from ..data.registry import get as get_dataset
+    from ..train import evaluate, fit, pick_device, read_checkpoint, seed_everything
+    from ..weights import weights_fingerprint
+
     folder = folder or store / f"{_label(config)}-{key}"
-    writer = int(os.environ.get("RANK", "0")) == 0  # under torchrun only rank 0 writes
     if writer:
         folder.mkdir(parents=True, exist_ok=True)
         write_atomic(folder / "config.yaml", config.for_seed(seed).to_yaml())
