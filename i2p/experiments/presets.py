@@ -37,11 +37,13 @@ PAPER_RECIPES: dict[str, RecipeSection] = {
 POINTNET_RECIPE = RecipeSection(optimizer="adam", lr=1e-3, batch_size=32, epochs=200, weight_decay=0.0)
 
 #: a few minutes per run on 2 CPU cores with EfficientNet-Lite0. ModelNet: calibrated
-#: (README, runs `v4`/`v7`: seed std 1-4 points where 25 epochs at lr 0.05 gave 3-5); S3DIS
-#: and SemanticKITTI: sized, not calibrated yet
+#: (README, runs `v4`/`v7`: seed std 1-4 points where 25 epochs at lr 0.05 gave 3-5); S3DIS:
+#: calibrated for headroom (`s3dis-v2`; its rows do not spread: the decoder does the work);
+#: SemanticKITTI: sized, not calibrated (under-trained at this budget, README)
 TEACHING_RECIPES: dict[str, RecipeSection] = {
     "modelnet40": RecipeSection(lr=0.02, batch_size=16, epochs=40, schedule="cosine"),
-    "s3dis": RecipeSection(lr=0.05, batch_size=2, epochs=20, schedule="poly", nesterov=True, voxel_size=0.05),
+    # 60 epochs (300 steps): at 20 every row and control sat at 35-37 mIoU, at 60 at 49-53 (README)
+    "s3dis": RecipeSection(lr=0.05, batch_size=2, epochs=60, schedule="poly", nesterov=True, voxel_size=0.05),
     "semantickitti": RecipeSection(lr=0.05, batch_size=2, epochs=5, schedule="cosine", nesterov=True, voxel_size=0.1),
 }
 

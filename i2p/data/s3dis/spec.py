@@ -39,9 +39,11 @@ class S3DISSpec(DatasetSpec):
     splits = {"train": "areas 1, 2, 3, 4, 6", "test": "area 5 (held out)"}
     eval_split = "test"
     profiles = {
-        # 12 rooms of 20-40k points: a ResNet-18 U-Net trains on it in minutes on 2 CPU cores.
+        # 10 training rooms of 20-40k points (a U-Net trains on them in minutes on 2 CPU cores)
+        # and 8 test rooms in area 5: 2 test rooms left the mIoU to a few rooms' luck
+        # (calibration s3dis-v2, README)
         "teaching": {
-            "rooms_per_area": 2, "room_size": [4.0, 6.0], "height": [2.7, 3.2],
+            "rooms_per_area": [2, 2, 2, 2, 8, 2], "room_size": [4.0, 6.0], "height": [2.7, 3.2],
             "points": [20000, 40000], "points_per_m2": 1300.0, "scanners": [1, 2], "room_types": ROOM_TYPES,
         },
         # 60 rooms, bigger and denser (a few minutes to generate on 2 cores).
