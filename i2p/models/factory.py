@@ -101,7 +101,7 @@ def create_model(
     model = family.build(name, task, num_classes, in_channels, head, stem_width)
     model.load_report = None
     if weights is not None:
-        model.load_report = load_pretrained_2d(model, weights, **load_kwargs)
+        model.load_report = (family.load or load_pretrained_2d)(model, weights, **load_kwargs)
     elif load_kwargs:
         raise ValueError(f"{sorted(load_kwargs)} only apply with pretrained weights")
     return model
