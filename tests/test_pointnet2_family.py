@@ -69,3 +69,49 @@ def test_what_cannot_load_is_refused_clearly(image_weights):
         create_model("pointnet2_ssg", 4, pretrained=narrow)
     with pytest.raises(ValueError, match="holds no backbone.* tensors: it is not a PointNet.. checkpoint"):
         create_model("pointnet2_ssg", 4, pretrained={"conv1.weight": torch.zeros(1)})
+
+
+# -- images-as-points pretraining -----------------------------------------------------------------
+
+
+def test_images_as_points_pretraining_saves_a_checkpoint_the_family_loads(tmp_path):
+    from i2p.pretrain2d import RECIPES_2D, pretrain_and_save
+
+    path, acc = pretrain_and_save("shapes2d", "pointnet2_ssg", tmp_path / "p.pth", progress=False, size=8,
+                                  num_images=24, epochs=1, batch_size=8)
+    assert 0 <= acc <= 1 and not list(tmp_path.glob("*.resume.pt"))
+    saved = torch.load(path, weights_only=True)
+    assert saved["arch"] == "pointnet2_ssg" and saved["num_classes"] == 6
+    model = create_model("pointnet2_ssg", 3, pretrained=path)
+    assert torch.equal(model.backbone.global_sa.mlp[0].weight, saved["state_dict"]["backbone.global_sa.mlp.0.weight"])
+    paper = RECIPES_2D["paper-points"]  # the appendix: SGD 0.1, x0.1 every 30 epochs, 90 epochs, batch 64
+    assert (paper.lr, paper.step_every, paper.step_gamma, paper.epochs, paper.batch_size) == (0.1, 30, 0.1, 90, 64)
+
+
+def test_on_demand_source_trains_once_then_comes_from_the_cache(tmp_path, monkeypatch, capsys):
+    from i2p import pretrain2d
+    from i2p.weights import find_weights
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setitem(pretrain2d.ON_DEMAND, "pointnet2_ssg.fractaldb_points",
+                        {"dataset": "shapes2d", "arch": "pointnet2_ssg", "name": "fractaldb_points", "size": 8,
+                         "num_images": 24})
+    path = pretrain2d.pretrain_source("pointnet2_ssg.fractaldb_points", minutes=0.05, progress=False, epochs=1)
+    assert path == find_weights("pointnet2_ssg.fractaldb_points") and "it is not on this machine" in capsys.readouterr().out
+    stamp = path.stat().st_mtime_ns
+    assert pretrain2d.pretrain_source("pointnet2_ssg.fractaldb_points", minutes=0.05, progress=False) == path
+    assert path.stat().st_mtime_ns == stamp  # trained with this budget already: not again
+    with pytest.raises(ValueError, match="not one of i2p's on-demand sources"):
+        pretrain2d.pretrain_source("resnet50.tinyimagenet", minutes=1)
+
+
+def test_tiny_imagenet_at_paper_scale_says_what_is_missing(tmp_path):
+    from i2p.pretrain2d import image_dataset
+    from i2p.weights import WeightsUnavailable, find_weights
+
+    with pytest.raises(FileNotFoundError, match="train/ folder of Tiny-ImageNet.*no such folder"):
+        image_dataset("imagefolder", root=str(tmp_path / "tiny-imagenet-200" / "train"))
+    try:
+        find_weights("pointnet2_ssg.tinyimagenet")
+    except WeightsUnavailable as e:
+        assert "--arch pointnet2_ssg --size 64 --recipe paper-points" in str(e)
