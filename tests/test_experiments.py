@@ -276,8 +276,8 @@ def test_cli_train_runs_and_presets(store, capsys, tmp_path):
     assert "stands in" not in capsys.readouterr().out  # not when the source is overridden
     assert main(["train", "teaching/t1.io.modelnet40", "recipe.lrate=1"]) == 2
     assert "unknown recipe key 'lrate'" in capsys.readouterr().err
-    assert main(["train", "teaching/t2.whole.hrnet_semantickitti"]) == 2
-    assert "not built yet" in capsys.readouterr().err
+    assert main(["train", "paper/t2.whole.hrnet_semantickitti"]) == 2
+    assert "not built yet" in capsys.readouterr().err and "~/.cache/i2p/weights/" in NOT_BUILT["hrnetv2_w48"]
     assert main(["presets", "--table", "3", "--notes"]) == 0
     out = capsys.readouterr().out
     assert "teaching/t3.pretrained.1pct" in out and "paper/t3.scratch.100pct" in out and "stands in" in out
@@ -323,3 +323,21 @@ def test_pointnet_teaching_presets_run_end_to_end(tmp_path):
         (rec,) = run(cfg, store=tmp_path / "store", progress=False)
         assert rec.cell == cell and rec.setup["model"] == "pointnet2_ssg" and 0 <= rec.metrics["top1"] <= 1
         assert rec.metric == rec.metrics["top1"] and sum(map(sum, rec.metrics["confusion"])) == 16  # every test shape
+
+
+def test_range_image_teaching_presets_run_end_to_end(tmp_path):
+    """Table 2's projection column: the range-image stand-in (EfficientNet-Lite0 ImageNet
+    blocks) on SynthKITTI, mIoU over every point of the validation sweeps."""
+    for scope in ("io_stats", "whole", "scratch"):
+        p = preset(f"teaching/t2.{scope}.hrnet_semantickitti")
+        assert not p.missing and p.config.model.model == "range_lite0" and "stands in" in p.note
+        assert p.config.model.source == (None if scope == "scratch" else LITE0)
+        assert preset(f"paper/t2.{scope}.hrnet_semantickitti").missing
+    small = {"data.options": {"sequences": [0, 8], "sweeps": 1, "val_sweeps": 1, "azimuths": 128},
+             "recipe.epochs": 1, "seeds": [0]}
+    cfg = preset("teaching/t2.io_stats.hrnet_semantickitti").config.with_overrides(small)
+    (rec,) = run(cfg, store=tmp_path, progress=False)
+    assert rec.setup["model"] == "range_lite0" and 0 <= rec.metrics["miou"] <= 1 and rec.metric == rec.metrics["miou"]
+    val = registry.get("semantickitti").load("val", options=small["data.options"], transform=None, progress=False)
+    labelled = sum(int((s["label"] != registry.get("semantickitti").ignore_index).sum()) for s in val)
+    assert sum(map(sum, rec.metrics["confusion"])) == labelled  # every labelled point, hidden ones included

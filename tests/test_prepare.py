@@ -22,7 +22,7 @@ LITE0 = "efficientnet_lite0.imagenet1k"  # installs from PyPI: always here
 def test_every_model_name_resolves_to_one_family():
     names = list_models()
     assert len(names) == len(set(names))
-    assert {f.name for f in families()} == {"resnet", "efficientnet", "linear", "pointnet2"}
+    assert {f.name for f in families()} == {"resnet", "efficientnet", "linear", "pointnet2", "range"}
     for n in names:
         assert n in family_of(n).archs
     with pytest.raises(ValueError, match="unknown model 'vgg16'; available: resnet18, "):

@@ -203,5 +203,5 @@ def load_backbone_as_is(model: nn.Module, backbone_sd: dict[str, torch.Tensor], 
                          "checkpoint was trained with.")
     model.backbone.load_state_dict({k: backbone_sd[k] for k in own})
     extra = [k for k in backbone_sd if k not in own]
-    return AsIsReport(sum(1 for k in own if not k.endswith("num_batches_tracked")), source,
+    return AsIsReport(len(own), source,
                       sorted(not_transferred) + [f"backbone.{k}" for k in extra])
