@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     add_experiment_commands(sub)
     wl = sub.add_parser("weights", help="2D weight sources").add_subparsers(dest="weights_cmd", required=True)
     wl.add_parser("list", help="every registered 2D source, whether it is here, and how to get it").set_defaults(func=_info)
-    t = sub.add_parser("pretrain2d", help="pretrain a 2D ResNet with i2p's trainer (FractalDB, Shapes2D, ImageFolder)")
+    t = sub.add_parser("pretrain2d", help="pretrain a 2D ResNet, or PointNet++ on images-as-points (--arch "
+                       "pointnet2_ssg), with i2p's trainer (FractalDB, Shapes2D, ImageFolder)")
     t.add_argument("--dataset", required=True, choices=["fractaldb", "shapes2d", "imagefolder"])
     t.add_argument("--arch", default="resnet18", choices=ARCHS_2D)
     t.add_argument("--root", default=None, help="imagefolder: folder of class folders (e.g. tiny-imagenet-200/train)")
@@ -132,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--recipe", default="teaching", choices=sorted(RECIPES_2D),
                    help="teaching: SGD 0.02, cosine, 10 epochs (minutes on a CPU); paper: the paper's Tiny-ImageNet "
                    "recipe (PyTorch ImageNet example: SGD 0.1, x0.1 every 30 epochs, 90 epochs, batch 256, "
-                   "random-resized crop + flip)")
+                   "random-resized crop + flip); paper-points: the paper's PointNet++ images-as-points recipe "
+                   "(SGD 0.1, x0.1 every 30 epochs, 90 epochs, batch 64)")
     t.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
     t.add_argument("--batch-size", type=int, default=None, help="default: the recipe's")
     t.add_argument("--minutes", type=float, default=None, help="stop after this budget")

@@ -4,15 +4,23 @@ Datasets: ``shapes2d`` (procedural discs, squares, triangles, rings, crosses, st
 the quickstart's stand-in when no ImageNet weights exist), ``fractaldb`` (formula-driven
 fractals, paper §4.5, :mod:`i2p.fractaldb`) and ``imagefolder`` (any folder of class
 sub-folders, e.g. Tiny-ImageNet's ``train/``). :func:`pretrain_2d` trains a torchvision
-ResNet for a number of epochs or a time budget, resumable from its last checkpoint, and
-:func:`pretrain_and_save` writes the result in torchvision key layout to
+ResNet -- or PointNet++ on images-as-points (``arch="pointnet2_ssg"``, paper §4.2: every
+pixel a point at ``(column, row, 1)`` with its colour as features,
+:class:`i2p.models.pointnet2.ImagePointNet2`) -- for a number of epochs or a time budget,
+resumable from its last checkpoint, and :func:`pretrain_and_save` writes the result (the
+ResNets in torchvision key layout, PointNet++ in its own) to
 ``~/.cache/i2p/weights/<arch>_<dataset>.pth``, where :mod:`i2p.weights` serves it.
 
-Two recipes (:data:`RECIPES_2D`): ``teaching`` (fast, minutes on a CPU: SGD 0.02, cosine,
-10 epochs, no augmentation) and ``paper`` -- what the paper used for its Tiny-ImageNet
+Recipes (:data:`RECIPES_2D`): ``teaching`` (fast, minutes on a CPU: SGD 0.02, cosine,
+10 epochs, no augmentation); ``paper`` -- what the paper used for its Tiny-ImageNet
 ResNet-50 (App. 6.1: PyTorch's ImageNet example): SGD lr 0.1, momentum 0.9, weight decay
 1e-4, batch 256, lr x0.1 every 30 epochs, 90 epochs, random-resized crop + horizontal
-flip for training, centre crop of the resized image for evaluation.
+flip for training, centre crop of the resized image for evaluation; ``paper-points`` --
+its PointNet++ on Tiny-ImageNet as points (App. 6.1, "Detail of Section 4.2"): the same
+SGD and step schedule at batch 64, no augmentation named (none applied).
+
+:data:`ON_DEMAND` holds what i2p trains by itself when a study needs one of its own
+sources (:func:`pretrain_source`).
 """
 from __future__ import annotations
 
@@ -29,14 +37,18 @@ from tqdm.auto import tqdm
 
 from .files import check_writable
 from .train import check_device, fused_optimizer, read_checkpoint, save_atomic, seed_everything
-from .weights import TORCHVISION_IMAGENET, read_state_dict, weights_dirs
+from .weights import TORCHVISION_IMAGENET, WeightsUnavailable, find_weights, read_state_dict, weights_dirs
 
-__all__ = ["SHAPES2D_CLASSES", "ARCHS_2D", "Recipe2D", "RECIPES_2D", "render_shapes2d", "image_dataset", "pretrain_2d",
-           "pretrain_and_save", "shapes2d_resnet"]
+_TINY_URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
+
+__all__ = ["SHAPES2D_CLASSES", "ARCHS_2D", "Recipe2D", "RECIPES_2D", "ON_DEMAND", "render_shapes2d", "image_dataset",
+           "pretrain_2d", "pretrain_and_save", "pretrain_source", "shapes2d_resnet"]
 
 SHAPES2D_CLASSES = ("disc", "square", "triangle", "ring", "cross", "stripes")
-#: the 2D architectures i2p pretrains: the torchvision ResNets its 3D models inflate
-ARCHS_2D: tuple[str, ...] = tuple(s.arch for s in TORCHVISION_IMAGENET.values())
+POINTS_ARCH = "pointnet2_ssg"
+#: the 2D architectures i2p pretrains: the torchvision ResNets its 3D models inflate, and
+#: PointNet++ on images-as-points
+ARCHS_2D: tuple[str, ...] = (*(s.arch for s in TORCHVISION_IMAGENET.values()), POINTS_ARCH)
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,16 @@ class Recipe2D:
 RECIPES_2D: dict[str, Recipe2D] = {
     "teaching": Recipe2D("teaching", lr=0.02, batch_size=64, epochs=10),
     "paper": Recipe2D("paper", lr=0.1, batch_size=256, epochs=90, step_every=30, augment=True),
+    "paper-points": Recipe2D("paper-points", lr=0.1, batch_size=64, epochs=90, step_every=30),
+}
+
+#: i2p's own sources a study trains when they are missing: ``pretrain_and_save`` arguments
+#: (the 16 px fractals keep images-as-points PointNet++ at minutes on a CPU: 256 points)
+ON_DEMAND: dict[str, dict] = {
+    "resnet18.fractaldb-i2p": {"dataset": "fractaldb", "arch": "resnet18"},
+    "resnet18.shapes2d-i2p": {"dataset": "shapes2d", "arch": "resnet18"},
+    "pointnet2_ssg.fractaldb_points": {"dataset": "fractaldb", "arch": POINTS_ARCH, "name": "fractaldb_points",
+                                       "size": 16, "categories": 50, "instances": 50},
 }
 
 
@@ -126,7 +148,9 @@ def image_dataset(name: str, size: int = 32, seed: int = 0, root: str | None = N
         return x, y, categories
     if name == "imagefolder":
         if root is None or not Path(root).is_dir():
-            raise FileNotFoundError(f"imagefolder needs --root pointing at a folder of class folders, got {root!r}")
+            raise FileNotFoundError(f"imagefolder needs --root pointing at a folder of class folders (e.g. the "
+                                    f"train/ folder of Tiny-ImageNet, {_TINY_URL}, unzipped), got {root!r}: "
+                                    f"{'no such folder' if root else 'no root given'}")
         folder = torchvision.datasets.ImageFolder(
             root, transform=torchvision.transforms.Compose(
                 [torchvision.transforms.Resize((size, size)), torchvision.transforms.ToTensor()]))
@@ -136,6 +160,15 @@ def image_dataset(name: str, size: int = 32, seed: int = 0, root: str | None = N
         xs, ys = zip(*tqdm(loader, desc=f"reading {root}", disable=not progress))
         return torch.cat(xs), torch.cat(ys), len(folder.classes)
     raise ValueError(f"unknown 2D dataset {name!r}: shapes2d, fractaldb or imagefolder")
+
+
+def _model_2d(arch: str, num_classes: int) -> nn.Module:
+    """A torchvision ResNet, or PointNet++ reading images as points (``pointnet2_ssg``)."""
+    if arch == POINTS_ARCH:
+        from .models.pointnet2 import ImagePointNet2
+
+        return ImagePointNet2(num_classes)
+    return getattr(torchvision.models, arch)(num_classes=num_classes)
 
 
 def _split(y: torch.Tensor, holdout: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -193,7 +226,7 @@ def pretrain_2d(
     checkpoint: str | Path | None = None,
     progress: bool = True,
 ) -> tuple[dict[str, torch.Tensor], float]:
-    """Train a torchvision ResNet on images ``x``; returns (state dict, held-out top-1).
+    """Train a 2D model (:data:`ARCHS_2D`) on images ``x``; returns (state dict, held-out top-1).
 
     ``recipe`` (:data:`RECIPES_2D`) gives the optimiser, schedule, augmentation and the
     defaults of ``epochs``, ``lr`` and ``batch_size``. Stops after ``epochs`` or once
@@ -206,7 +239,7 @@ def pretrain_2d(
     batch_size = rec.batch_size if batch_size is None else batch_size
     _check_args(arch, epochs, lr, batch_size, minutes, seed, device)
     seed_everything(seed)
-    model = getattr(torchvision.models, arch)(num_classes=num_classes).to(device)
+    model = _model_2d(arch, num_classes).to(device)
     tr, va = _split(y, holdout, seed)
     mean, std = x[tr].mean((0, 2, 3), keepdim=True), x[tr].std((0, 2, 3), keepdim=True).clamp_min(1e-6)
     norm = lambda t: (t - mean) / std  # noqa: E731
@@ -279,6 +312,29 @@ def pretrain_and_save(
                  "minutes": kwargs.get("minutes")}, path)  # a time budget, if any: the study retrains short ones
     ckpt.unlink(missing_ok=True)
     return path, acc
+
+
+def pretrain_source(name: str, minutes: float, progress: bool = True, epochs: int = 30) -> Path:
+    """The checkpoint of i2p's own source ``name`` (:data:`ON_DEMAND`), trained now with a
+    ``minutes`` budget if it is missing or was trained with a shorter budget than that
+    (e.g. by a smoke run); a checkpoint trained without a budget (``i2p pretrain2d``) is kept."""
+    if name not in ON_DEMAND:
+        raise ValueError(f"{name!r} is not one of i2p's on-demand sources ({', '.join(ON_DEMAND)})")
+    try:
+        path = find_weights(name)
+        have = torch.load(path, map_location="cpu", weights_only=True).get("minutes")
+        if have is None or have >= minutes:
+            return path
+        why = f"it was trained for {have:g} min, {minutes:g} are asked for"
+    except WeightsUnavailable:
+        why = "it is not on this machine"
+    kw = dict(ON_DEMAND[name])
+    dataset, arch = kw.pop("dataset"), kw.pop("arch")
+    print(f"[i2p] pretraining {name} now: {why} (`i2p pretrain2d --dataset {dataset} --arch {arch}` trains a "
+          "better one without a budget)")
+    path, acc = pretrain_and_save(dataset, arch, progress=progress, epochs=epochs, minutes=minutes, **kw)
+    print(f"[i2p] saved {path} (held-out 2D top-1 {acc:.3f})")
+    return path
 
 
 def shapes2d_resnet(arch: str = "resnet18", minutes: float = 2.0, progress: bool = True) -> dict[str, torch.Tensor]:

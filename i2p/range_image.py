@@ -242,6 +242,12 @@ class RangeBatch:
     points: list[torch.Tensor]
     point_labels: list[torch.Tensor]
 
+    def to(self, device: torch.device | str) -> "RangeBatch":
+        """The batch on ``device`` (the training loop's contract: back-projection then runs there too)."""
+        projs = [RangeImage(*(t.to(device) for t in (r.image, r.mask, r.pixel, r.owner))) for r in self.projections]
+        return RangeBatch(self.images.to(device), self.masks.to(device), self.labels.to(device), projs,
+                          [p.to(device) for p in self.points], [lab.to(device) for lab in self.point_labels])
+
 
 def collate_range(samples: Sequence[dict], projection: RangeProjection,
                   ignore_index: int = IGNORE_INDEX) -> RangeBatch:

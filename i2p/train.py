@@ -22,9 +22,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm.auto import tqdm
 
-from .data.collate import Batch, collator
 from .files import atomic_target, check_writable, remove_stale_temps
 from .finetune import trainable_parameters
+from .inputs import ModelInput, VoxelInput, model_input, voxel_labels
 from .metrics import confusion_matrix, summarize_confusion
 from .precision import PRECISIONS, Precision, autocast, check_finite_loss, resolve_precision
 
@@ -191,7 +191,9 @@ def _distributed() -> tuple[int, int]:
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 
-def _loader(ds: Dataset, cfg: TrainConfig, shuffle: bool, rank: int, world: int, epoch: int = 0) -> DataLoader:
+def _loader(ds: Dataset, cfg: TrainConfig, shuffle: bool, rank: int, world: int, epoch: int = 0,
+            inputs: ModelInput = VoxelInput()) -> DataLoader:
+    """Batches of ``ds`` as the model reads them (``inputs``: :func:`i2p.inputs.model_input`)."""
     sampler = None
     if world > 1:
         sampler = DistributedSampler(ds, world, rank, shuffle=shuffle, seed=cfg.seed)
@@ -202,30 +204,11 @@ def _loader(ds: Dataset, cfg: TrainConfig, shuffle: bool, rank: int, world: int,
         batch_size=cfg.batch_size,
         shuffle=shuffle and sampler is None,
         sampler=sampler,
-        collate_fn=collator(cfg.voxel_size),
+        collate_fn=inputs.collate_fn(cfg, train=shuffle),
         num_workers=cfg.num_workers,
         generator=g,
         drop_last=shuffle and len(ds) > cfg.batch_size,
     )
-
-
-def voxel_labels(labels: torch.Tensor, point_to_voxel: torch.Tensor, num_voxels: int) -> torch.Tensor:
-    """One label per voxel: that of the voxel's first point (the point order of the
-    batch), which is what torchsparse's ``sparse_quantize`` keeps for the authors."""
-    first = torch.full((num_voxels,), len(labels), dtype=torch.long, device=labels.device)
-    first.scatter_reduce_(0, point_to_voxel, torch.arange(len(labels), device=labels.device), reduce="amin")
-    return labels[first]
-
-
-def _loss(out, batch: Batch, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Loss and per-sample (cls) or per-point (seg) logits."""
-    if cfg.task == "cls":
-        return nn.functional.cross_entropy(out, batch.labels, ignore_index=cfg.ignore_index), out
-    logits = out.feats[batch.point_to_voxel]
-    if cfg.seg_loss == "voxel":
-        target = voxel_labels(batch.labels, batch.point_to_voxel, out.feats.shape[0])
-        return nn.functional.cross_entropy(out.feats, target, ignore_index=cfg.ignore_index), logits
-    return nn.functional.cross_entropy(logits, batch.labels, ignore_index=cfg.ignore_index), logits
 
 
 @torch.no_grad()
@@ -245,15 +228,16 @@ def evaluate(model: nn.Module, dataset: Dataset, cfg: TrainConfig) -> dict:
     was_training = model.training
     model.eval()
     conf, loss_sum, n = None, 0.0, 0
-    for batch in _loader(shard, cfg, shuffle=False, rank=0, world=1) if len(shard) else ():
+    inputs = model_input(model)
+    for batch in _loader(shard, cfg, shuffle=False, rank=0, world=1, inputs=inputs) if len(shard) else ():
         batch = batch.to(device)
         with autocast(precision):
-            loss, logits = _loss(model(batch.x), batch, cfg)
-        k = cfg.num_classes or logits.shape[1]
-        c = confusion_matrix(logits.argmax(1), batch.labels, k, cfg.ignore_index)
+            out = inputs.step(model, batch, cfg, evaluation=True)
+        k = cfg.num_classes or out.logits.shape[1]
+        c = confusion_matrix(out.pred, out.target, k, cfg.ignore_index)
         conf = c if conf is None else conf + c
-        valid = int((batch.labels != cfg.ignore_index).sum())  # samples (cls) or labelled points (seg)
-        loss_sum += loss.item() * valid
+        valid = int((out.target != cfg.ignore_index).sum())  # samples (cls) or labelled points (seg)
+        loss_sum += out.loss.item() * valid
         n += valid
     model.train(was_training)
     if conf is None:
@@ -405,12 +389,13 @@ def fit(
         history, start = History(state["history"], history.precision), state["epoch"]
         torch.set_rng_state(state["rng"])
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    inputs = model_input(model)
     if cfg.progress and rank == 0 and start < cfg.epochs:
         tqdm.write(f"precision {precision.name} ({precision.reason})")
     t0 = time.monotonic()
     for epoch in range(start, cfg.epochs):
         net.train()
-        loader = _loader(train_set, cfg, shuffle=True, rank=rank, world=world, epoch=epoch)
+        loader = _loader(train_set, cfg, shuffle=True, rank=rank, world=world, epoch=epoch, inputs=inputs)
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress or rank, leave=False)
         loss_sum, correct, seen = 0.0, 0, 0
         for step, batch in enumerate(bar):
@@ -418,15 +403,16 @@ def fit(
                 grp["lr"] = cfg.lr * _lr_factor(cfg, epoch * len(loader) + step, cfg.epochs * len(loader))
             batch = batch.to(device)
             with autocast(precision):
-                loss, logits = _loss(net(batch.x), batch, cfg)
+                out = inputs.step(net, batch, cfg, evaluation=False)
+            loss = out.loss
             value = loss.item()  # one device sync per step: the check, the sum and the bar share it
             check_finite_loss(value, precision, epoch, step)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)
             scaler.update()
-            valid = batch.labels != cfg.ignore_index
-            correct += int((logits.argmax(1) == batch.labels)[valid].sum())
+            valid = out.target != cfg.ignore_index
+            correct += int((out.pred == out.target)[valid].sum())
             seen += int(valid.sum())
             loss_sum += value
             bar.set_postfix(loss=f"{value:.3f}")

@@ -16,6 +16,9 @@ it from, a PyPI package, or the ``python -m i2p pretrain2d ...`` command that tr
   of segmentation networks, with a deep stem: build the 3D model with ``stem_width=128``.
 - ``resnet50.tinyimagenet`` (§4.4, "trained by ourselves"), ``resnet18.fractaldb-i2p``
   and ``resnet18.shapes2d-i2p``: trained by i2p's own 2D trainer (``i2p pretrain2d``).
+- ``pointnet2_ssg.tinyimagenet`` (§4.2) and its offline stand-in
+  ``pointnet2_ssg.fractaldb_points``: PointNet++ pretrained on images-as-points by the same
+  trainer (``i2p pretrain2d --arch pointnet2_ssg``).
 
 Files are found by name in ``$I2P_WEIGHTS_DIR``, ``~/.cache/i2p/weights`` or torch's hub
 cache. A missing file raises :class:`WeightsUnavailable` whose message says how to get it
@@ -227,6 +230,29 @@ I2P_TRAINED: dict[str, Source] = {
         "i2p's 2D trainer; a stand-in for resnet50.fractaldb1k",
         command="python -m i2p pretrain2d --dataset fractaldb --arch resnet18",
         num_classes=None,
+    ),
+    "pointnet2_ssg.fractaldb_points": Source(
+        arch="pointnet2_ssg",
+        filename="pointnet2_ssg_fractaldb_points.pth",
+        url="",
+        provenance="PointNet++ SSG pretrained on images-as-points (every pixel a point at (column, row, 1), its "
+        "colour as features; paper §4.2) of i2p's FractalDB-style fractals (16 px, 50 categories) by i2p's 2D "
+        "trainer; a stand-in for pointnet2_ssg.tinyimagenet",
+        layout="i2p",
+        command="python -m i2p pretrain2d --dataset fractaldb --arch pointnet2_ssg --name fractaldb_points --size 16 "
+        "--categories 50 --instances 50",
+        num_classes=None,
+    ),
+    "pointnet2_ssg.tinyimagenet": Source(
+        arch="pointnet2_ssg",
+        filename="pointnet2_ssg_tinyimagenet.pth",
+        url=_TINY,
+        provenance="PointNet++ SSG pretrained on Tiny-ImageNet as points by i2p's 2D trainer with the paper's "
+        f"recipe (App. 6.1, 'Detail of Section 4.2'; data: {_TINY}, unzipped); 200-class fc",
+        layout="i2p",
+        command="python -m i2p pretrain2d --dataset imagefolder --root PATH/tiny-imagenet-200/train --name tinyimagenet "
+        "--arch pointnet2_ssg --size 64 --recipe paper-points",
+        num_classes=200,
     ),
     "resnet18.shapes2d-i2p": Source(
         arch="resnet18",

@@ -10,7 +10,7 @@ import pytest
 from i2p.cli import main
 from i2p.data import registry
 from i2p.experiments import ConfigError, ExperimentConfig, compare, load_runs, paper_cells, preset, presets, run
-from i2p.experiments.presets import REAL_DIRS
+from i2p.experiments.presets import NOT_BUILT, REAL_DIRS
 from i2p.experiments.runs import Record, evaluate_run, summarize
 
 LITE0 = "efficientnet_lite0.imagenet1k"
@@ -165,7 +165,10 @@ def test_paper_presets_validate_against_real_format_fixtures(real_data, monkeypa
         assert c.data.profile == "real" and c.model.source == p.cell.source and c.model.copy_axis == "authors"
         assert len(c.seeds) == (p.cell.trials or 3)
         checked += 1
-    assert checked == len([c for c in paper_cells() if not c.reference and c.table != 2])
+    assert checked == len([c for c in paper_cells() if not c.reference and c.model not in NOT_BUILT])
+    pointnet = preset("paper/t2.whole.pointnet2_modelnet40").config
+    assert (pointnet.recipe.optimizer, pointnet.recipe.lr, pointnet.recipe.batch_size, pointnet.recipe.epochs) == \
+        ("adam", 1e-3, 32, 200) and pointnet.model.source == "pointnet2_ssg.tinyimagenet"
     s3dis = preset("paper/t1.io.s3dis").config
     assert (s3dis.recipe.lr, s3dis.recipe.batch_size, s3dis.recipe.epochs, s3dis.recipe.nesterov) == (0.1, 3, 400, True)
     kitti = preset("paper/t1.io.semantickitti").config.recipe
@@ -273,8 +276,8 @@ def test_cli_train_runs_and_presets(store, capsys, tmp_path):
     assert "stands in" not in capsys.readouterr().out  # not when the source is overridden
     assert main(["train", "teaching/t1.io.modelnet40", "recipe.lrate=1"]) == 2
     assert "unknown recipe key 'lrate'" in capsys.readouterr().err
-    assert main(["train", "teaching/t2.whole.hrnet_semantickitti"]) == 2
-    assert "not built yet" in capsys.readouterr().err
+    assert main(["train", "paper/t2.whole.hrnet_semantickitti"]) == 2
+    assert "not built yet" in capsys.readouterr().err and "~/.cache/i2p/weights/" in NOT_BUILT["hrnetv2_w48"]
     assert main(["presets", "--table", "3", "--notes"]) == 0
     out = capsys.readouterr().out
     assert "teaching/t3.pretrained.1pct" in out and "paper/t3.scratch.100pct" in out and "stands in" in out
@@ -293,3 +296,48 @@ def test_segmentation_runs_land_in_the_store(dataset, options, tmp_path):
     assert rec.setup["task"] == "seg" and 0 <= rec.metrics["miou"] <= 1 and rec.metric == rec.metrics["miou"]
     assert len(rec.metrics["iou"]) == registry.get(dataset).num_classes
     assert Record.load(rec.folder).metrics == rec.metrics
+
+
+# -- Table 2 ------------------------------------------------------------------------------------
+
+
+def test_pointnet_teaching_presets_run_end_to_end(tmp_path):
+    """Table 2's PointNet++ column: the teaching presets (Adam 1e-3, the FractalDB
+    images-as-points stand-in) run through the experiment layer and record top-1."""
+    import torch
+
+    from i2p.models.pointnet2 import ImagePointNet2
+
+    for scope in ("io_stats", "whole", "scratch"):
+        p = preset(f"teaching/t2.{scope}.pointnet2_modelnet40")
+        assert not p.missing and (p.config.recipe.optimizer, p.config.recipe.lr) == ("adam", 1e-3)
+        assert p.config.model.source == (None if scope == "scratch" else "pointnet2_ssg.fractaldb_points")
+        assert scope == "scratch" or "stands in" in p.note
+    torch.manual_seed(0)
+    torch.save({"state_dict": ImagePointNet2(5).state_dict()}, tmp_path / "points.pth")
+    small = {"data.options": {"classes": ["chair", "cup", "table", "lamp"], "train": 10, "test": 4, "points": 256},
+             "recipe.epochs": 1, "seeds": [0]}
+    for cell, source in (("t2.scratch.pointnet2_modelnet40", None),
+                         ("t2.io_stats.pointnet2_modelnet40", str(tmp_path / "points.pth"))):
+        cfg = preset(f"teaching/{cell}").config.with_overrides({**small, **({"model.source": source} if source else {})})
+        (rec,) = run(cfg, store=tmp_path / "store", progress=False)
+        assert rec.cell == cell and rec.setup["model"] == "pointnet2_ssg" and 0 <= rec.metrics["top1"] <= 1
+        assert rec.metric == rec.metrics["top1"] and sum(map(sum, rec.metrics["confusion"])) == 16  # every test shape
+
+
+def test_range_image_teaching_presets_run_end_to_end(tmp_path):
+    """Table 2's projection column: the range-image stand-in (EfficientNet-Lite0 ImageNet
+    blocks) on SynthKITTI, mIoU over every point of the validation sweeps."""
+    for scope in ("io_stats", "whole", "scratch"):
+        p = preset(f"teaching/t2.{scope}.hrnet_semantickitti")
+        assert not p.missing and p.config.model.model == "range_lite0" and "stands in" in p.note
+        assert p.config.model.source == (None if scope == "scratch" else LITE0)
+        assert preset(f"paper/t2.{scope}.hrnet_semantickitti").missing
+    small = {"data.options": {"sequences": [0, 8], "sweeps": 1, "val_sweeps": 1, "azimuths": 128},
+             "recipe.epochs": 1, "seeds": [0]}
+    cfg = preset("teaching/t2.io_stats.hrnet_semantickitti").config.with_overrides(small)
+    (rec,) = run(cfg, store=tmp_path, progress=False)
+    assert rec.setup["model"] == "range_lite0" and 0 <= rec.metrics["miou"] <= 1 and rec.metric == rec.metrics["miou"]
+    val = registry.get("semantickitti").load("val", options=small["data.options"], transform=None, progress=False)
+    labelled = sum(int((s["label"] != registry.get("semantickitti").ignore_index).sum()) for s in val)
+    assert sum(map(sum, rec.metrics["confusion"])) == labelled  # every labelled point, hidden ones included

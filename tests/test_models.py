@@ -119,7 +119,7 @@ def test_create_model_rejects_bad_arguments(kwargs, match):
 
 def test_list_models():
     assert sorted(list_models()) == sorted(ARCHS + ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"]
-                                           + ["linear_net"])
+                                           + ["linear_net", "pointnet2_ssg", "range_lite0"])
 
 
 # -- resolutions (Listings 3 vs 5) ---------------------------------------------------------

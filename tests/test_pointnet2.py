@@ -320,16 +320,19 @@ def test_feature_propagation_concatenates_skip_then_interpolated(gen):
 
 
 def test_model_split_for_finetune_scopes():
-    """input_layer reads the task channels, backbone = the SA levels, and the I,O,mu,sigma,W,b
-    scope trains input/output layers and only the backbone's BN affine parameters."""
+    """input_layer reads the task channels, backbone = the SA levels + the global SA (cls;
+    seg has none), and the I,O,mu,sigma,W,b scope trains input/output layers and only the
+    backbone's BN affine parameters (the global SA's BatchNorm1d included)."""
     model = small_model("cls", in_channels=6, radii=(0.2, 0.4, 0.8))
     assert model.input_layer[0].in_channels == 6
     assert [type(m).__name__ for m in model.backbone] == ["SetAbstraction"] * 3
     assert [sa.radius for sa in model.backbone] == [0.2, 0.4, 0.8]
+    assert model.backbone.global_sa is not None and small_model("seg").backbone.global_sa is None
     apply_scope(model, "io_bn")
     owner = lambda name: model.get_submodule(name.rsplit(".", 1)[0])  # noqa: E731
-    want = {n for n, _ in model.named_parameters()
-            if not n.startswith("backbone.") or isinstance(owner(n), torch.nn.BatchNorm2d)}
+    bn = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)
+    want = {n for n, _ in model.named_parameters() if not n.startswith("backbone.") or isinstance(owner(n), bn)}
+    assert any(n.startswith("backbone.global_sa.") for n in want)
     assert {n for n, p in model.named_parameters() if p.requires_grad} == want
     assert any(n.startswith("backbone.") for n in want) and any(n.startswith("output_layer.") for n in want)
 

@@ -18,6 +18,7 @@ from i2p.finetune import apply_scope
 from i2p.metrics import confusion_matrix, summarize_confusion
 from i2p.models import create_model
 from i2p.data.collate import collate_clouds
+from i2p.inputs import voxel_loss
 from i2p.train import TrainConfig, evaluate, fit, save_atomic
 
 CFG = TrainConfig(epochs=2, batch_size=4, voxel_size=0.1, lr=0.01, progress=False, device="cpu", seed=5)
@@ -249,7 +250,7 @@ def test_seg_loss_ignores_ignore_index():
     model = new_model("seg", num_classes=2).eval()
     with torch.no_grad():
         out = model(batch.x)
-    loss, logits = train_mod._loss(out, batch, cfg)
+    loss, logits = voxel_loss(out, batch, cfg)
     keep = labels != 255
     ref = nn.functional.cross_entropy(logits[keep], labels[keep])
     torch.testing.assert_close(loss, ref)
@@ -386,8 +387,8 @@ def test_per_voxel_and_per_point_losses_differ_only_by_weighting():
     logits = torch.randn(batch.x.num_voxels, 3, generator=torch.Generator().manual_seed(0))
     out = SparseTensor(logits, batch.x.coords, batch.x.stride)
     seg = replace(CFG, task="seg")
-    lp, _ = train_mod._loss(out, batch, seg)
-    lv, _ = train_mod._loss(out, batch, replace(seg, seg_loss="voxel"))
+    lp, _ = voxel_loss(out, batch, seg)
+    lv, _ = voxel_loss(out, batch, replace(seg, seg_loss="voxel"))
     ce = torch.nn.functional.cross_entropy
     p2v = batch.point_to_voxel
     assert lp.item() == pytest.approx(ce(logits[p2v], batch.labels).item())

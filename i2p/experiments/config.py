@@ -270,8 +270,10 @@ class ExperimentConfig:
             _check(scope in RANDOM_SCOPES, f"model.source random (the random-backbone control) goes with scope "
                    f"{', '.join(s.value for s in RANDOM_SCOPES)}, not {scope.value}")
         elif m.source and m.source in SOURCES:
-            _check(family_of(SOURCES[m.source].arch) is family and SOURCES[m.source].arch == m.model,
-                   f"model.source {m.source!r} holds a {SOURCES[m.source].arch}, model.model is {m.model}")
+            reads = family.source_arch(m.model)
+            _check(SOURCES[m.source].arch == reads,
+                   f"model.source {m.source!r} holds a {SOURCES[m.source].arch}, model.model is {m.model}"
+                   + (f" (which reads {reads} weights)" if reads != m.model else ""))
         elif m.source:
             _check(Path(m.source).is_file(), f"model.source {m.source!r} is neither a registered 2D source "
                    f"({', '.join(SOURCES)}) nor a checkpoint file")

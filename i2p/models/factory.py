@@ -43,17 +43,17 @@ def _resolve_source(name: str, model: str, family: ModelFamily, stem_width: int 
     """Weights of the registered 2D source ``name`` for ``model``, and the stem width the
     source needs; a source of another family or depth is refused before anything loads."""
     src = SOURCES[name]
-    src_family = family_of(src.arch)
-    if src_family is not family:
-        mine = [n for n, s in SOURCES.items() if s.arch in family.archs]
+    src_family, want = family_of(src.arch), family.source_arch(model)
+    if src_family is not family_of(want):
+        mine = [n for n, s in SOURCES.items() if s.arch in family_of(want).archs]
         raise ValueError(
             f"2D source {name!r} is a checkpoint of the {src_family.title} family ({src.arch}); {model} is "
             f"{family.title}: pick one of {', '.join(mine) or 'none registered'}"
         )
-    if src.arch != model:
+    if src.arch != want:
         raise ValueError(
-            f"2D source {name!r} holds a {src.arch}, not a {model}: build create_model({src.arch!r}, ...) or pick "
-            f"one of {', '.join(n for n, s in SOURCES.items() if s.arch == model) or 'none registered'}"
+            f"2D source {name!r} holds a {src.arch}, not a {want}: build create_model({src.arch!r}, ...) or pick "
+            f"one of {', '.join(n for n, s in SOURCES.items() if s.arch == want) or 'none registered'}"
         )
     if src.stem_width is not None and stem_width is not None and stem_width != src.stem_width:
         raise ValueError(f"2D source {name!r} needs stem_width={src.stem_width}, got stem_width={stem_width}")
@@ -101,7 +101,7 @@ def create_model(
     model = family.build(name, task, num_classes, in_channels, head, stem_width)
     model.load_report = None
     if weights is not None:
-        model.load_report = load_pretrained_2d(model, weights, **load_kwargs)
+        model.load_report = (family.load or load_pretrained_2d)(model, weights, **load_kwargs)
     elif load_kwargs:
         raise ValueError(f"{sorted(load_kwargs)} only apply with pretrained weights")
     return model

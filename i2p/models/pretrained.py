@@ -19,7 +19,7 @@ from ..sparse import nn as spnn
 from ..weights import read_state_dict
 from .registry import guess_arch
 
-__all__ = ["LoadReport", "load_pretrained_2d", "transfer_targets"]
+__all__ = ["LoadReport", "load_pretrained_2d", "transfer_targets", "AsIsReport", "load_backbone_as_is"]
 
 BN_KEYS = ("weight", "bias", "running_mean", "running_var")
 
@@ -159,3 +159,49 @@ def load_pretrained_2d(
                 attach_filter_transform(mod, w2d, t)
             report.convs += 1
     return report
+
+
+# ------------------------------------------------------------------------------ as-is loading
+@dataclass
+class AsIsReport:
+    """What a pretrained checkpoint gave a model whose backbone takes the tensors as they
+    are (PointNet++'s shared MLPs, a 2D network on range images): nothing is inflated."""
+
+    tensors: int
+    source: str
+    not_transferred: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        s = f"loaded {self.tensors} backbone tensors as they are (no filter inflation) from {self.source}"
+        if self.not_transferred:
+            heads = ", ".join(sorted({k.split(".")[0] for k in self.not_transferred}))
+            s += f"; {len(self.not_transferred)} checkpoint tensors not transferred by design ({heads})"
+        return s
+
+
+def load_backbone_as_is(model: nn.Module, backbone_sd: dict[str, torch.Tensor], source: str,
+                        not_transferred: list[str], transform: str | torch.Tensor = "default", rescale: bool = False,
+                        learnable: Learnable | None = None, axis: str = "z", **_ignored) -> AsIsReport:
+    """Copy ``backbone_sd`` (keys named as in ``model.backbone``) into the backbone:
+    every backbone tensor must be there with its shape; checkpoint tensors the backbone
+    has no place for (a global level a segmentation model lacks) join ``not_transferred``.
+
+    The inflation options of :func:`load_pretrained_2d` mean nothing without inflation:
+    a non-default ``transform``, ``rescale`` or a ``learnable`` T is refused; the copy
+    ``axis`` (which :func:`i2p.finetune.prepare_model` always resolves) is ignored."""
+    if not (isinstance(transform, str) and transform == "default") or rescale or learnable is not None:
+        raise ValueError(f"{type(model).__name__} takes its pretrained tensors as they are: there are no 2D filters "
+                         f"to inflate, so no filter transformation (transform={transform if isinstance(transform, str) else 'matrix'!r}, "
+                         f"rescale={rescale}, learnable={learnable!r}); use the defaults (scope learn_t does not apply)")
+    own = model.backbone.state_dict()
+    problems = [f"missing {k}" for k in own if k not in backbone_sd]
+    problems += [f"{k} is {list(backbone_sd[k].shape)}, model needs {list(v.shape)}" for k, v in own.items()
+                 if k in backbone_sd and backbone_sd[k].shape != v.shape]
+    if problems:
+        raise ValueError(f"{source} does not fit {type(model).__name__}'s backbone: {len(problems)} problems, e.g. "
+                         + "; ".join(problems[:5]) + ". Build the model with the architecture (widths, levels) the "
+                         "checkpoint was trained with.")
+    model.backbone.load_state_dict({k: backbone_sd[k] for k in own})
+    extra = [k for k in backbone_sd if k not in own]
+    return AsIsReport(len(own), source,
+                      sorted(not_transferred) + [f"backbone.{k}" for k in extra])

@@ -16,6 +16,13 @@ two (stages 1 and 2) halve the height; stages 3 and 5 get depthwise convs of str
 unchanged. The backbone thus ends at stride (4, 32): a 64 x 512 image becomes 16 x 16.
 Inputs whose size is not a multiple of (4, 32) are zero-padded at the bottom / right
 (zeros = empty pixels) and the logits cropped back.
+
+As a model family (``range``, model ``range_lite0``) it is built by ``create_model`` /
+``prepare_model`` for segmentation data sets with an intensity channel (SemanticKITTI):
+it reads the EfficientNet-Lite0 sources (``efficientnet_lite0.imagenet1k``), tensor for
+tensor (:func:`load_range`), and ``input_kind = "range"`` tells the training loop to
+project every sweep with its ``projection`` and score every point (:mod:`i2p.inputs`).
+It is i2p's offline stand-in for the paper's HRNetV2-W48 (Cityscapes) on range images.
 """
 from __future__ import annotations
 
@@ -25,13 +32,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..range_image import CHANNELS, RangeProjection
 from ..weights import read_state_dict
 from .efficientnet import STEM_WIDTH, efficientnet_to_timm, lite_stages
+from .layers import Head
+from .pretrained import AsIsReport, load_backbone_as_is
+from .registry import ModelFamily
 
-__all__ = ["RangeSegNet", "HEIGHT_STRIDED_STAGES"]
+__all__ = ["RangeSegNet", "HEIGHT_STRIDED_STAGES", "RANGE_ARCH", "load_range", "FAMILY"]
 
 ARCH = "efficientnet_lite0"
 SOURCE = "efficientnet_lite0.imagenet1k"
+#: the range-image model's name in the model registry
+RANGE_ARCH = "range_lite0"
 #: backbone stages whose stride 2 also halves the height; the others' stride 2 is (1, 2)
 HEIGHT_STRIDED_STAGES = (1, 2)
 _FULL_WIDTH = 16  # channels of the input layer's full-resolution features (the decoder's last skip)
@@ -119,9 +132,11 @@ class RangeSegNet(nn.Module):
     ``pretrained``: False (random backbone), True (the registered ImageNet checkpoint
     ``efficientnet_lite0.imagenet1k``; :class:`~i2p.weights.WeightsUnavailable` says how
     to get it when missing), or a checkpoint path (timm or efficientnet_pytorch layout).
-    ``load_report`` says what was loaded (None: nothing), as ``create_model``'s models."""
+    ``load_report`` says what was loaded (None: nothing), as ``create_model``'s models.
+    ``projection``: how the training loop turns a sweep into this model's input."""
 
-    def __init__(self, num_classes: int, in_channels: int = 5, pretrained: bool | str | Path = False) -> None:
+    def __init__(self, num_classes: int, in_channels: int = len(CHANNELS), pretrained: bool | str | Path = False,
+                 projection: RangeProjection = RangeProjection()) -> None:
         super().__init__()
         for name, v in (("num_classes", num_classes), ("in_channels", in_channels)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -134,24 +149,16 @@ class RangeSegNet(nn.Module):
         skips = [self.backbone.widths[i] for i in self.taps] + [_FULL_WIDTH]
         self.output_layer = RangeDecoder(self.backbone.widths[-1], skips, num_classes)
         self.multiple = self.backbone.strides[-1]
-        self.load_report: str | None = None
-        if pretrained is not False:
-            self.load_report = self.load_backbone(pretrained)
-
-    def load_backbone(self, pretrained: bool | str | Path) -> str:
-        """Load the ImageNet ``blocks.*`` tensors into ``backbone`` (strictly: every tensor,
-        no other); returns what was loaded."""
-        from .factory import load_weights
-
+        self.input_kind, self.projection = "range", projection
+        self.load_report: AsIsReport | None = None
         if pretrained is True:
-            sd, where = load_weights(SOURCE), SOURCE
+            from .factory import load_weights
+
+            self.load_report = load_range(self, load_weights(SOURCE), label=SOURCE)
         elif isinstance(pretrained, (str, Path)):
-            sd, where = efficientnet_to_timm(read_state_dict(pretrained), ARCH), str(pretrained)
-        else:
+            self.load_report = load_range(self, pretrained)
+        elif pretrained is not False:
             raise ValueError(f"pretrained must be True, False or a checkpoint path, got {pretrained!r}")
-        blocks = {k: v for k, v in sd.items() if k.startswith("blocks.")}
-        self.backbone.load_state_dict(blocks)
-        return f"loaded {len(blocks)} backbone tensors from {where}"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4:
@@ -163,3 +170,32 @@ class RangeSegNet(nn.Module):
         feats = self.backbone(stem)
         logits = self.output_layer(feats[-1], [feats[i] for i in self.taps] + [full])
         return logits[..., :h, :w]
+
+
+def load_range(model: RangeSegNet, weights: str | Path | dict, label: str | None = None, **load_kwargs) -> AsIsReport:
+    """The ImageNet ``blocks.*`` tensors of an EfficientNet-Lite0 checkpoint (path or state
+    dict, timm or efficientnet_pytorch layout) into ``model.backbone``, as they are (every
+    backbone tensor must be there); timm's stem, head and classifier are not transferred."""
+    sd = efficientnet_to_timm(read_state_dict(weights), ARCH)
+    label = label or (str(weights) if not isinstance(weights, dict) else "the given state dict")
+    blocks = {k: v for k, v in sd.items() if k.startswith("blocks.")}
+    others = [k for k in sd if not k.startswith("blocks.") and not k.endswith("num_batches_tracked")]
+    return load_backbone_as_is(model, blocks, label, others, **load_kwargs)
+
+
+def build(arch: str, task: str, num_classes: int, in_channels: int, head: Head, stem_width: int | None) -> nn.Module:
+    """A range-image segmenter; the sweep's channels (x, y, z, intensity) become the
+    image's five (:data:`~i2p.range_image.CHANNELS`), so ``in_channels`` is not used."""
+    if task != "seg" or head != "default" or stem_width is not None:
+        raise ValueError(f"{RANGE_ARCH} segments range images: task 'seg' only, no head or stem_width option")
+    return RangeSegNet(num_classes)
+
+
+FAMILY = ModelFamily(
+    name="range",
+    title="range-image U-Net (EfficientNet-Lite0 blocks)",
+    archs=(RANGE_ARCH,),
+    build=build,
+    load=load_range,
+    reads={RANGE_ARCH: ARCH},
+)

@@ -33,6 +33,12 @@ class ModelFamily:
     (:func:`i2p.models.pretrained.load_pretrained_2d`); the stem and classifier of the 2D
     network are reported as not transferred. ``first_transferred`` / ``first_layer``: the
     canonical keys of the first inflated conv and of the 2D network's RGB stem (figures).
+    ``load``: how the family's models take 2D weights when not by inflation -- a function
+    ``(model, weights, **load_kwargs) -> report`` (PointNet++ and range-image networks read
+    their pretrained tensors as they are, :func:`i2p.models.pretrained.load_backbone_as_is`);
+    None: inflate them (:func:`i2p.models.pretrained.load_pretrained_2d`). ``reads``: model
+    -> the architecture whose registered sources it takes, when not its own name (the range
+    network ``range_lite0`` reads ``efficientnet_lite0`` checkpoints).
     """
 
     name: str
@@ -45,6 +51,12 @@ class ModelFamily:
     default_stem_width: int | None = None
     guess_arch: Callable[[StateDict], str | None] | None = None
     takes_weights: bool = True
+    load: Callable[..., object] | None = None
+    reads: Mapping[str, str] = field(default_factory=dict)
+
+    def source_arch(self, model: str) -> str:
+        """The architecture of the registered 2D sources ``model`` takes."""
+        return self.reads.get(model, model)
 
     def to_canonical(self, sd: StateDict, layout: str, arch: str) -> StateDict:
         if layout not in self.layouts:
@@ -53,7 +65,7 @@ class ModelFamily:
 
 
 #: the family modules of ``i2p.models``; registering a family = one line here
-FAMILY_MODULES: tuple[str, ...] = ("resnet", "efficientnet", "linear")
+FAMILY_MODULES: tuple[str, ...] = ("resnet", "efficientnet", "linear", "pointnet2", "range_net")
 _FAMILIES: dict[str, ModelFamily] = {}
 
 

@@ -1,7 +1,7 @@
 """PointNet++ SSG in plain PyTorch (paper §4.2): point ops (:mod:`.ops`) and the
 set abstraction / feature propagation modules and model (:mod:`.modules`)."""
-from .modules import (FeaturePropagation, GlobalSetAbstraction, PointNet2SSG, PointwiseMLP, SetAbstraction,
-                      SetAbstractionStack, image_to_points)
+from .modules import (FeaturePropagation, GlobalSetAbstraction, PointNet2Backbone, PointNet2SSG, PointwiseMLP,
+                      SetAbstraction, SetAbstractionStack, image_to_points)
 from .ops import ball_query, farthest_point_sample, gather_points, three_nn_interpolate
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "GlobalSetAbstraction",
     "FeaturePropagation",
     "SetAbstractionStack",
+    "PointNet2Backbone",
     "PointNet2SSG",
     "image_to_points",
 ]

@@ -8,10 +8,18 @@ finetuning scopes of :mod:`i2p.finetune` expect:
 
 - ``input_layer``: a pointwise MLP that reads the task's channels (rgb when pretraining on
   images, xyz on ModelNet) -- always trained, since the channels change;
-- ``backbone``: the set abstraction levels -- what transfers from 2D pretraining (its
-  BatchNorm layers are what the I,O,mu,sigma / +W,b scopes touch);
-- ``output_layer``: classification = global set abstraction + FC head; segmentation =
+- ``backbone`` (:class:`PointNet2Backbone`): the set abstraction levels and, for
+  classification, the global ("group all") set abstraction -- the feature extractor that
+  transfers from 2D pretraining (its BatchNorm layers are what the I,O,mu,sigma / +W,b
+  scopes touch); a segmentation model has no global level (its decoder reads the levels);
+- ``output_layer``: classification = the FC head on the global feature; segmentation =
   feature propagation decoder + per-point head.
+
+Radii are in the coordinates' units: pixels when pretraining on images-as-points (3, then
+doubling, as the points thin out 4x per level and their spacing doubles), the unit sphere
+on ModelNet (0.2, 0.4: PointNet++'s). With ``normalize_xyz`` the MLPs read offsets
+divided by the radius, so a level pretrained on pixels and finetuned on shapes sees
+offsets in the same unit ball -- which is what lets its weights mean the same thing.
 
 Features are channels-last (``[B, N, C]``) between modules; inside, the shared MLPs run
 as 1x1 convolutions over ``[B, C, ...]``.
@@ -27,7 +35,7 @@ from torch import nn
 from .ops import _check_cloud, ball_query, farthest_point_sample, gather_points, three_nn_interpolate
 
 __all__ = ["PointwiseMLP", "SetAbstraction", "GlobalSetAbstraction", "FeaturePropagation", "SetAbstractionStack",
-           "PointNet2SSG", "image_to_points"]
+           "PointNet2Backbone", "PointNet2SSG", "image_to_points"]
 
 Level = tuple[torch.Tensor, torch.Tensor]  # (xyz [B, N, 3], feats [B, N, C]) of one level
 
@@ -163,22 +171,45 @@ class SetAbstractionStack(nn.ModuleList):
         return levels
 
 
-class _ClsOutput(nn.Module):
-    """Global set abstraction + FC head (FC -> BN -> ReLU -> dropout per hidden width)."""
+class PointNet2Backbone(nn.Module):
+    """What transfers from 2D pretraining: the SA ``levels`` and, when ``global_mlp`` is
+    given (classification), the global set abstraction over the last level. ``forward``
+    returns every level (input included) and the global feature ``[B, C]`` (None without
+    a global level). Iterating / indexing it goes over the SA levels."""
 
-    def __init__(self, in_channels: int, global_mlp: Sequence[int], fc: Sequence[int], num_classes: int,
-                 dropout: float) -> None:
+    def __init__(self, levels: Sequence[SetAbstraction], global_mlp: Sequence[int] | None = None) -> None:
         super().__init__()
-        self.global_sa = GlobalSetAbstraction(in_channels, global_mlp)
+        self.levels = SetAbstractionStack(levels)
+        self.global_sa = None if global_mlp is None else GlobalSetAbstraction(self.levels[-1].out_channels, global_mlp)
+
+    def __iter__(self):
+        return iter(self.levels)
+
+    def __len__(self) -> int:
+        return len(self.levels)
+
+    def __getitem__(self, i: int) -> SetAbstraction:
+        return self.levels[i]
+
+    def forward(self, xyz: torch.Tensor, feats: torch.Tensor) -> tuple[list[Level], torch.Tensor | None]:
+        levels = self.levels(xyz, feats)
+        return levels, None if self.global_sa is None else self.global_sa(*levels[-1])
+
+
+class _ClsOutput(nn.Module):
+    """FC head on the global feature (FC -> BN -> ReLU -> dropout per hidden width)."""
+
+    def __init__(self, in_channels: int, fc: Sequence[int], num_classes: int, dropout: float) -> None:
+        super().__init__()
         layers: list[nn.Module] = []
-        c = self.global_sa.out_channels
+        c = in_channels
         for w in fc:
             layers += [nn.Linear(c, w, bias=False), nn.BatchNorm1d(w), nn.ReLU(inplace=True), nn.Dropout(dropout)]
             c = w
         self.fc = nn.Sequential(*layers, nn.Linear(c, num_classes))
 
-    def forward(self, levels: list[Level]) -> torch.Tensor:
-        return self.fc(self.global_sa(*levels[-1]))
+    def forward(self, features: tuple[list[Level], torch.Tensor]) -> torch.Tensor:
+        return self.fc(features[1])
 
 
 class _SegOutput(nn.Module):
@@ -195,7 +226,8 @@ class _SegOutput(nn.Module):
             c = self.fps[-1].out_channels
         self.head = nn.Sequential(PointwiseMLP(c, [c]), nn.Dropout(dropout), nn.Linear(c, num_classes))
 
-    def forward(self, levels: list[Level]) -> torch.Tensor:
+    def forward(self, features: tuple[list[Level], None]) -> torch.Tensor:
+        levels = features[0]
         coarse_xyz, x = levels[-1]
         for fp, (fine_xyz, skip) in zip(self.fps, reversed(levels[:-1])):
             x = fp(fine_xyz, coarse_xyz, skip, x)
@@ -213,6 +245,9 @@ class PointNet2SSG(nn.Module):
     shapes lie in the unit sphere, so they need radii like (0.2, 0.4). Each level keeps
     ``ratio`` of the points (paper: 1/4) and groups ``nsample`` neighbours.
 
+    ``input_kind = "points"``: i2p's training loop feeds it clouds resampled to
+    ``num_points`` points (:mod:`i2p.inputs`; PointNet++ reads 1024 on ModelNet).
+
     Widths scale with ``width`` (default 64 gives PointNet++ SSG's): input layer
     ``width``; SA level ``i`` MLP ``(w, w, 2w)`` with ``w = width * 2**i`` (64-64-128,
     128-128-256 for two levels); cls: global SA ``(4, 8, 16) * width`` (256-512-1024) and
@@ -222,27 +257,29 @@ class PointNet2SSG(nn.Module):
 
     def __init__(self, task: Literal["cls", "seg"], num_classes: int, in_channels: int, radii: Sequence[float],
                  nsample: int = 32, ratio: float = 0.25, width: int = 64, dropout: float = 0.5,
-                 normalize_xyz: bool = True) -> None:
+                 normalize_xyz: bool = True, num_points: int = 1024) -> None:
         super().__init__()
         if task not in ("cls", "seg"):
             raise ValueError(f"task must be 'cls' or 'seg', got {task!r}")
-        for name, v in (("num_classes", num_classes), ("in_channels", in_channels), ("width", width)):
+        for name, v in (("num_classes", num_classes), ("in_channels", in_channels), ("width", width),
+                        ("num_points", num_points)):
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {v!r}")
         radii = tuple(radii)
         if not radii:
             raise ValueError("radii must give one ball-query radius per set abstraction level, got none")
         self.task, self.num_classes, self.in_channels, self.radii = task, num_classes, in_channels, radii
+        self.input_kind, self.num_points = "points", num_points
         self.input_layer = PointwiseMLP(in_channels, [width])
-        self.backbone = SetAbstractionStack()
-        channels = [width]
+        channels, levels = [width], []
         for i, r in enumerate(radii):
             w = width * 2**i
-            self.backbone.append(SetAbstraction(ratio, r, nsample, (w, w, 2 * w), channels[-1], normalize_xyz))
+            levels.append(SetAbstraction(ratio, r, nsample, (w, w, 2 * w), channels[-1], normalize_xyz))
             channels.append(2 * w)
+        global_mlp = (4 * width, 8 * width, 16 * width) if task == "cls" else None
+        self.backbone = PointNet2Backbone(levels, global_mlp)
         if task == "cls":
-            self.output_layer: nn.Module = _ClsOutput(channels[-1], (4 * width, 8 * width, 16 * width),
-                                                      (8 * width, 4 * width), num_classes, dropout)
+            self.output_layer: nn.Module = _ClsOutput(16 * width, (8 * width, 4 * width), num_classes, dropout)
         else:
             fp = [(4 * width, 4 * width)] * (len(radii) - 1) + [(2 * width, 2 * width)]
             self.output_layer = _SegOutput(channels, fp, num_classes, dropout)

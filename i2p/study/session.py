@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..experiments import ExperimentConfig, Preset, Record, preset, run, sweep
+from ..pretrain2d import ON_DEMAND
 from ..experiments.paper import PaperCell
 from ..viz.export import FigureSink
 from .profiles import Profile, get_profile
@@ -24,8 +25,6 @@ __all__ = ["Study", "Row", "project_root", "NotBuiltYet", "DryRun", "DRY_RUN_ENV
 
 #: minutes of i2p's own 2D pretraining per profile (cached; ``i2p pretrain2d`` for more)
 PRETRAIN_MINUTES = {"smoke": 0.1, "quick": 1.0, "teaching": 8.0, "paper": 60.0}
-#: the i2p-trained 2D sources and the 2D data set each is trained on
-I2P_SOURCES = {"resnet18.fractaldb-i2p": "fractaldb", "resnet18.shapes2d-i2p": "shapes2d"}
 
 
 class NotBuiltYet(RuntimeError):
@@ -146,32 +145,18 @@ class Study:
                              control_of=of.label))
 
     def ensure_source(self, name: str) -> None:
-        """Train one of i2p's own 2D sources if it is not on this machine yet, or was
-        trained with a shorter time budget than this profile's (e.g. by a smoke run):
-        cached; a checkpoint trained without a budget (``i2p pretrain2d``) is kept."""
-        import torch
-
-        from ..pretrain2d import pretrain_and_save
-        from ..weights import WeightsUnavailable, find_weights
+        """Train one of i2p's own 2D sources (:data:`i2p.pretrain2d.ON_DEMAND`) if it is not
+        on this machine yet, or was trained with a shorter time budget than this profile's
+        (:func:`i2p.pretrain2d.pretrain_source`); other sources must be here."""
+        from ..pretrain2d import pretrain_source
+        from ..weights import find_weights
 
         if name in self._ensured:
             return
-        minutes = PRETRAIN_MINUTES.get(self.profile.name, 8.0)
-        try:
-            path = find_weights(name)
-            have = torch.load(path, map_location="cpu", weights_only=True).get("minutes")
-            if name not in I2P_SOURCES or have is None or have >= minutes:
-                self._ensured.add(name)
-                return
-            why = f"it was trained for {have:g} min, this profile asks for {minutes:g}"
-        except WeightsUnavailable:
-            if name not in I2P_SOURCES:
-                raise
-            why = "it is not on this machine"
-        print(f"[i2p] pretraining {name} now: {why} (`i2p pretrain2d --dataset {I2P_SOURCES[name]}` trains a "
-              "better one without a budget)")
-        path, acc = pretrain_and_save(I2P_SOURCES[name], "resnet18", progress=self.progress, epochs=30, minutes=minutes)
-        print(f"[i2p] saved {path} (held-out 2D top-1 {acc:.3f})")
+        if name in ON_DEMAND:
+            pretrain_source(name, PRETRAIN_MINUTES.get(self.profile.name, 8.0), progress=self.progress)
+        else:
+            find_weights(name)
         self._ensured.add(name)
 
     # ------------------------------------------------------------------ running
@@ -181,7 +166,7 @@ class Study:
         if os.environ.get(DRY_RUN_ENV, "") not in ("", "0"):
             self._plan(rows)
         for r in rows:
-            if r.config.model.source in I2P_SOURCES:
+            if r.config.model.source in ON_DEMAND:
                 self.ensure_source(r.config.model.source)
         todo = [r for r in rows if not r.records]
         if self.progress:  # one bar over every (row, seed)
@@ -206,7 +191,7 @@ class Study:
         n_new, problems = 0, []
         for r in rows:
             try:
-                r.config.validate(check_weights=r.config.model.source not in I2P_SOURCES)
+                r.config.validate(check_weights=r.config.model.source not in ON_DEMAND)
             except ConfigError as e:
                 problems.append(f"{r.label}: {e}")
                 print(f"[i2p] plan: {r.label}: CANNOT RUN: {e}", flush=True)

@@ -22,9 +22,9 @@ from plotly.subplots import make_subplots
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..data.collate import collate_clouds
+from ..inputs import model_input
 from ..precision import autocast, resolve_precision
-from ..train import TrainConfig, _loss, pick_device
+from ..train import TrainConfig, pick_device
 
 __all__ = ["predict", "class_colors", "prediction_scene", "prediction_scene_matplotlib", "prediction_explorer",
            "PredictionExplorer", "normalize_confusion", "confusion_figure", "class_iou_figure", "class_iou_table"]
@@ -39,8 +39,10 @@ DIM = 0.06
 @torch.no_grad()
 def predict(model: nn.Module, dataset: Dataset, indices: Sequence[int], cfg: TrainConfig) -> list[dict]:
     """Predictions of ``model`` on ``dataset[i]`` for each of ``indices``, one sample at a
-    time, exactly as :func:`i2p.train.evaluate` computes them (eval mode, ``cfg``'s device,
-    precision and voxel size, the trainer's logits per point), so the views match the metrics.
+    time, exactly as :func:`i2p.train.evaluate` computes them (eval mode, ``cfg``'s device
+    and precision, the model's input kind -- voxels, points or range images, see
+    :mod:`i2p.inputs` -- and its logits and predictions per point), so the views match
+    the metrics.
 
     Each dict: ``index``, ``name``, ``task``, ``points`` (numpy ``[P, 3]``, after the data
     set's transform: what the model saw), ``truth`` and ``pred`` (ints for cls, ``[P]``
@@ -55,6 +57,7 @@ def predict(model: nn.Module, dataset: Dataset, indices: Sequence[int], cfg: Tra
     was_training = model.training
     home = next(model.parameters(), torch.empty(0, device=device)).device
     model.to(device).eval()
+    inputs = model_input(model)
     out = []
     try:
         for i in indices:
@@ -62,16 +65,16 @@ def predict(model: nn.Module, dataset: Dataset, indices: Sequence[int], cfg: Tra
             if (torch.as_tensor(sample["label"]).dim() == 0) != (cfg.task == "cls"):
                 raise ValueError(f"cfg.task is {cfg.task!r} but sample {i} has "
                                  f"{'one label' if cfg.task == 'seg' else 'per-point labels'}")
-            batch = collate_clouds([sample], cfg.voxel_size).to(device)
+            batch = inputs.collate_fn(cfg, train=False)([sample]).to(device)
             with autocast(precision):
-                _, logits = _loss(model(batch.x), batch, cfg)
-            logits, labels = logits.float().cpu(), batch.labels.cpu()
+                res = inputs.step(model, batch, cfg, evaluation=True)
+            logits, labels, pred = res.logits.float().cpu(), res.target.cpu(), res.pred.cpu()
             rec = {"index": i, "name": str(sample.get("name", i)), "task": cfg.task,
                    "points": _numpy(sample["points"])[:, :3].astype(np.float32)}
             if cfg.task == "cls":
-                rec.update(truth=int(labels[0]), pred=int(logits[0].argmax()), probs=logits[0].softmax(0).numpy())
+                rec.update(truth=int(labels[0]), pred=int(pred[0]), probs=logits[0].softmax(0).numpy())
             else:
-                rec.update(truth=labels.numpy(), pred=logits.argmax(1).numpy(), ignore_index=cfg.ignore_index)
+                rec.update(truth=labels.numpy(), pred=pred.numpy(), ignore_index=cfg.ignore_index)
             out.append(rec)
     finally:
         model.train(was_training)
