@@ -24,7 +24,8 @@ __all__ = ["Profile", "PROFILES", "get_profile"]
 @dataclass(frozen=True)
 class Profile:
     """``scale``: which presets (``teaching`` | ``paper``); ``seeds``: None keeps the
-    preset's seeds; ``overrides``: per data set, config overrides (``recipe.epochs`` ...);
+    preset's seeds; ``overrides``: config overrides (``recipe.epochs`` ...) per data set
+    and per model name (a model's apply after its data set's);
     ``full``: run every row of a table, else the core rows each notebook names;
     ``timeout_min``: per notebook, for the headless study."""
 
@@ -47,6 +48,8 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
         "modelnet40": {"recipe.epochs": 8, "data.options": _TEN},
         "s3dis": {"recipe.epochs": 6},
         "semantickitti": {"recipe.epochs": 4},
+        # notebook 02's models: PointNet++ steps cost ~10x a Lite0 classifier's on a CPU
+        "pointnet2_ssg": {"recipe.epochs": 2},
     }, timeout_min=20, blurb="the core rows, one seed, short recipes: the whole study in ~30 min on 2 CPU cores"),
     Profile("teaching", "teaching", None, full=True, timeout_min=24 * 60,
             blurb="every teaching cell, the calibrated teaching recipes, 3 seeds: hours on 2 CPU cores"),

@@ -110,6 +110,7 @@ class Study:
         if p.missing:
             raise NotBuiltYet(f"{p.name}: {p.missing}")
         over = dict(self.profile.overrides.get(p.config.data.dataset, {}))
+        over.update(self.profile.overrides.get(p.config.model.model, {}))  # a model's own sizes win
         over.update({"device": self.device, "recipe.precision": self.precision})
         if self.seeds is not None:
             over["seeds"] = list(self.seeds)
