@@ -40,7 +40,8 @@ from i2p.finetune import prepare_model
 from i2p.precision import Precision, autocast, resolve_precision
 from i2p.sparse import nn as spnn
 from i2p.sparse.kmap import KERNEL_MAP_RANGE, get_kernel_map
-from i2p.train import TrainConfig, _loss, build_optimizer
+from i2p.inputs import voxel_loss
+from i2p.train import TrainConfig, build_optimizer
 
 CASES = {  # name: (dataset, model, samples per batch)
     "resnet18-unet/kitti": ("semantickitti", "resnet18", 1),
@@ -116,7 +117,7 @@ def step(case: Case, precision: Precision, fresh_maps: bool = True) -> None:
     if fresh_maps:
         x = type(x)(x.feats, x.coords, x.stride)  # a new cache: kernel maps are built again
     with autocast(precision):
-        loss, _ = _loss(case.model(x), case.batch, case.cfg)
+        loss, _ = voxel_loss(case.model(x), case.batch, case.cfg)
     case.opt.zero_grad(set_to_none=True)
     loss.backward()
     case.opt.step()
