@@ -42,12 +42,14 @@ __all__ = ["INPUT_KINDS", "Outcome", "ModelInput", "VoxelInput", "PointInput", "
 class Outcome:
     """One forward pass: ``loss`` (mean over labelled items), ``logits [M, K]`` and
     ``target [M]`` per sample (cls) or per point / pixel (seg), and ``pred [M]`` (the
-    argmax of the logits unless the kind decides otherwise: the range kNN clean-up)."""
+    argmax of the logits unless the kind decides otherwise: the range kNN clean-up).
+    ``pixel_pred [B, H, W]``: a range model's per-pixel predictions, in evaluation only."""
 
     loss: torch.Tensor
     logits: torch.Tensor
     target: torch.Tensor
     pred: torch.Tensor | None = None
+    pixel_pred: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if self.pred is None:
@@ -201,7 +203,7 @@ class RangeInput(ModelInput):
             lg = out[i].float()
             logits.append(lg[:, rimg.pixel[:, 0], rimg.pixel[:, 1]].T)  # each point's pixel
             preds.append(back_project(rimg, lg, batch.points[i]))  # hidden points: kNN vote
-        return Outcome(loss, torch.cat(logits), torch.cat(batch.point_labels), torch.cat(preds))
+        return Outcome(loss, torch.cat(logits), torch.cat(batch.point_labels), torch.cat(preds), out.argmax(1))
 
 
 #: input kind -> how to read a model's input parameters into its :class:`ModelInput`

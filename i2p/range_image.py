@@ -67,6 +67,10 @@ class RangeImage:
         n = self.pixel.shape[0]
         return self.owner[self.pixel[:, 0], self.pixel[:, 1]] == torch.arange(n, device=self.pixel.device)
 
+    def to(self, device: torch.device | str) -> "RangeImage":
+        """The same range image with every tensor on ``device``."""
+        return RangeImage(*(t.to(device) for t in (self.image, self.mask, self.pixel, self.owner)))
+
 
 def _points_tensor(points: Array, name: str = "points") -> torch.Tensor:
     pts = torch.as_tensor(points)
@@ -244,8 +248,8 @@ class RangeBatch:
 
     def to(self, device: torch.device | str) -> "RangeBatch":
         """The batch on ``device`` (the training loop's contract: back-projection then runs there too)."""
-        projs = [RangeImage(*(t.to(device) for t in (r.image, r.mask, r.pixel, r.owner))) for r in self.projections]
-        return RangeBatch(self.images.to(device), self.masks.to(device), self.labels.to(device), projs,
+        return RangeBatch(self.images.to(device), self.masks.to(device), self.labels.to(device),
+                          [r.to(device) for r in self.projections],
                           [p.to(device) for p in self.points], [lab.to(device) for lab in self.point_labels])
 
 

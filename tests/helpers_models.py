@@ -6,9 +6,11 @@ import functools
 
 import torch
 import torchvision
+from torch import nn
 
 from i2p.data import PrimitiveShapes, collate_clouds
 from i2p.data.collate import Batch
+from i2p.range_image import RangeProjection
 
 VOXEL = 0.1
 NUM_CLASSES = len(PrimitiveShapes.classes)
@@ -86,3 +88,29 @@ def snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 def changed(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor]) -> set[str]:
     assert before.keys() == after.keys()
     return {k for k in before if not torch.equal(before[k], after[k])}
+
+
+class PixelNet(nn.Module):
+    """A 1x1 conv over the range image's channels: the smallest "range" model."""
+
+    input_kind = "range"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.projection = RangeProjection(8, 32)
+        self.conv = nn.Conv2d(5, 3, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+
+def clouds(task: str, n: int = 6, gen_seed: int = 0) -> list[dict]:
+    """``n`` flat, lidar-like clouds (x, y spread over +-8 m) with feats = xyz + intensity;
+    labels: the quadrant class per point (seg) or one per cloud (cls)."""
+    g = torch.Generator().manual_seed(gen_seed)
+    out = []
+    for i in range(n):
+        pts = torch.randn(20 + i, 3, generator=g) * torch.tensor([8.0, 8.0, 1.0])
+        lab = (pts[:, 0] > 0).long() + (pts[:, 1] > 0).long() if task == "seg" else torch.tensor(i % 3)
+        out.append({"points": pts, "feats": torch.cat([pts, torch.rand(len(pts), 1, generator=g)], 1), "label": lab})
+    return out

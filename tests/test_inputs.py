@@ -12,6 +12,8 @@ from i2p.inputs import PointInput, RangeInput, VoxelInput, collate_points, model
 from i2p.range_image import RangeProjection
 from i2p.train import TrainConfig, evaluate, fit
 
+from helpers_models import PixelNet, clouds
+
 CFG = TrainConfig(epochs=2, batch_size=3, lr=0.01, progress=False, device="cpu", seed=3, precision="fp32",
                   optimizer="adam", num_classes=3)
 
@@ -28,30 +30,6 @@ class MeanPointNet(nn.Module):
     def forward(self, xyz: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
         out = self.mlp(torch.cat([xyz, feats], -1))
         return out.amax(1) if self.task == "cls" else out
-
-
-class PixelNet(nn.Module):
-    """A 1x1 conv over the range image's channels: the smallest "range" model."""
-
-    input_kind = "range"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.projection = RangeProjection(8, 32)
-        self.conv = nn.Conv2d(5, 3, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(x)
-
-
-def clouds(task: str, n: int = 6, gen_seed: int = 0) -> list[dict]:
-    g = torch.Generator().manual_seed(gen_seed)
-    out = []
-    for i in range(n):
-        pts = torch.randn(20 + i, 3, generator=g) * torch.tensor([8.0, 8.0, 1.0])
-        lab = (pts[:, 0] > 0).long() + (pts[:, 1] > 0).long() if task == "seg" else torch.tensor(i % 3)
-        out.append({"points": pts, "feats": torch.cat([pts, torch.rand(len(pts), 1, generator=g)], 1), "label": lab})
-    return out
 
 
 def test_resample_is_even_in_eval_and_seeded_in_training():

@@ -50,8 +50,7 @@ def test_every_notebook_runs_at_smoke_and_reports(tmp_path):
         for f in summary["figures"]:
             for name in f["files"]:
                 assert (figs / r.notebook / name).stat().st_size > 0
-        if not r.notebook.startswith("02"):  # 02 has no model of its own to draw yet (#11)
-            assert any(f["key"] for f in summary["figures"]), f"{r.notebook} marked no key figure"
+        assert any(f["key"] for f in summary["figures"]), f"{r.notebook} marked no key figure"
         executed = nbformat.read(out / r.output, as_version=4)
         errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
         assert not errors

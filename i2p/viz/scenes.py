@@ -47,6 +47,9 @@ def predict(model: nn.Module, dataset: Dataset, indices: Sequence[int], cfg: Tra
     Each dict: ``index``, ``name``, ``task``, ``points`` (numpy ``[P, 3]``, after the data
     set's transform: what the model saw), ``truth`` and ``pred`` (ints for cls, ``[P]``
     arrays for seg), ``probs`` (``[K]`` class probabilities, cls) or ``ignore_index`` (seg).
+    A range model's records add what its 2D network saw and said (:mod:`.range_view`):
+    ``range_image`` (the sweep's :class:`~i2p.range_image.RangeImage`, on the CPU),
+    ``pixel_truth`` and ``pixel_pred`` (``[H, W]`` arrays; ``pred`` is their back-projection).
     The model's train mode and device are restored afterwards."""
     device = pick_device(cfg.device)
     precision = resolve_precision(cfg.precision, device)
@@ -75,6 +78,9 @@ def predict(model: nn.Module, dataset: Dataset, indices: Sequence[int], cfg: Tra
                 rec.update(truth=int(labels[0]), pred=int(pred[0]), probs=logits[0].softmax(0).numpy())
             else:
                 rec.update(truth=labels.numpy(), pred=pred.numpy(), ignore_index=cfg.ignore_index)
+            if res.pixel_pred is not None:
+                rec.update(range_image=batch.projections[0].to("cpu"), pixel_truth=batch.labels[0].cpu().numpy(),
+                           pixel_pred=res.pixel_pred[0].cpu().numpy())
             out.append(rec)
     finally:
         model.train(was_training)
