@@ -257,6 +257,7 @@ def test_config_refuses_fp16_on_the_cpu_before_compute():
 def test_run_identity_holds_the_resolved_precision(monkeypatch):
     """auto is resolved into the key; float32 keeps the keys runs had before precision existed."""
     base = {"device": "cpu", "model": {"scope": "scratch"}}
+    monkeypatch.setattr(prec_mod, "cpu_bf16_speedup", lambda: 4.0)  # auto -> bf16, whatever this CPU does
     old = ExperimentConfig.from_dict(base).identity(0)
     old["recipe"].pop("precision")
     fp32 = ExperimentConfig.from_dict({**base, "recipe": {"precision": "fp32"}})
