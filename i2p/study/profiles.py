@@ -48,8 +48,11 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
         "modelnet40": {"recipe.epochs": 8, "data.options": _TEN},
         "s3dis": {"recipe.epochs": 6},
         "semantickitti": {"recipe.epochs": 4},
-        # notebook 02's models: PointNet++ steps cost ~10x a Lite0 classifier's on a CPU
-        "pointnet2_ssg": {"recipe.epochs": 2},
+        # notebook 02's models, sized apart: a PointNet++ step costs ~10x a Lite0 classifier's
+        # on a CPU and a range U-Net step ~3 s; at 2 epochs on the full quick data, 02 alone
+        # took 20 min with other jobs running (16 shapes per class: 10 steps per epoch)
+        "pointnet2_ssg": {"recipe.epochs": 2, "data.options": {**_TEN, "train": 16}},
+        "range_lite0": {"recipe.epochs": 2},
     }, timeout_min=20, blurb="the core rows, one seed, short recipes: the whole study in ~30 min on 2 CPU cores"),
     Profile("teaching", "teaching", None, full=True, timeout_min=24 * 60,
             blurb="every teaching cell, the calibrated teaching recipes, 3 seeds: hours on 2 CPU cores"),
