@@ -40,7 +40,7 @@ def env(tmp_path, monkeypatch):
 
 def _train(config: Path, store: Path, env: dict, **kw) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "i2p", "train", str(config), "--store", str(store), "--no-progress"]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(cmd, env=env, text=True, **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kw})
 
 
 def _record(store: Path) -> dict:
@@ -77,24 +77,31 @@ def test_sigkill_mid_epoch_then_resume_ends_like_an_uninterrupted_run(tmp_path, 
 
 @pytest.mark.slow
 def test_two_processes_on_one_run_train_it_once(tmp_path, env):
-    """A second process asking for a run that another is training waits for it and
-    returns its record: one folder, one training, nothing written twice."""
+    """Two processes asking for one run: one trains it, the other waits for it and returns
+    its record -- one folder, trained once. Deterministic: the test holds the run's lock
+    until both processes have said they are waiting, then lets them race."""
+    from i2p.files import file_lock
+
     config = _config(tmp_path, epochs=2)
     store = tmp_path / "store"
-    first = _train(config, store, env)
-    deadline = time.monotonic() + 240
-    while not list(store.glob("*/config.yaml")):  # the first one holds the run
-        assert first.poll() is None and time.monotonic() < deadline, first.communicate()
-        time.sleep(0.05)
-    second = _train(config, store, env)
-    out2, err2 = second.communicate(timeout=300)
-    out1, err1 = first.communicate(timeout=300)
-    assert first.returncode == 0 and second.returncode == 0, (err1[-2000:], err2[-2000:])
-    assert "another process is running" in err2
+    store.mkdir()
+    key = ExperimentConfig.load(config).run_key(3)
+    logs = [tmp_path / "a.err", tmp_path / "b.err"]
+    errs = [open(log, "w") for log in logs]
+    with file_lock(store / f".{key}.lock"):
+        procs = [_train(config, store, env, stdout=subprocess.DEVNULL, stderr=err) for err in errs]
+        deadline = time.monotonic() + 240
+        while not all("another process is running" in log.read_text() for log in logs):
+            assert all(p.poll() is None for p in procs) and time.monotonic() < deadline, [log.read_text() for log in logs]
+            time.sleep(0.1)
+        assert not list(store.glob("*/config.yaml"))  # nobody started while the lock was held
+    for p, log, err in zip(procs, logs, errs):
+        assert p.wait(timeout=300) == 0, log.read_text()[-2000:]
+        err.close()
     (folder,) = [p for p in store.iterdir() if p.is_dir()]
     rec = json.loads((folder / "record.json").read_text())
-    assert rec["timings"]["resumed_from_epoch"] == 0 and len(rec["curves"]) == 2
-    assert not list(store.glob(".*.lock"))  # the lock file goes with its holder
+    assert rec["timings"]["resumed_from_epoch"] == 0 and len(rec["curves"]) == 2  # trained once, from the start
+    assert not list(store.glob(".*.lock"))  # the lock file goes with its last holder
 
 
 @pytest.mark.slow
