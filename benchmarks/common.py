@@ -33,9 +33,12 @@ def bench(fns: dict[str, Callable[[], object]], repeats: int, device: torch.devi
     return {name: (statistics.median(t), min(t)) for name, t in times.items()}
 
 
-def add_device_args(p: argparse.ArgumentParser) -> None:
+def add_device_args(p: argparse.ArgumentParser, sparse_conv: bool = True) -> None:
+    """``--threads``, ``--device`` and (for benchmarks of sparse convs) ``--algorithm``."""
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    if not sparse_conv:
+        return
     p.add_argument("--algorithm", choices=["gather", "table"], default=None,
                    help="the sparse conv's algorithm on this device (default: i2p.sparse.ops.CONV_ALGORITHM)")
 
@@ -47,6 +50,8 @@ def open_device(args: argparse.Namespace) -> torch.device | None:
     if args.device == "cuda" and not torch.cuda.is_available():
         print("--device cuda requested but CUDA is not available", file=sys.stderr)
         return None
+    if not hasattr(args, "algorithm"):  # not a sparse-conv benchmark
+        return torch.device(args.device)
     if args.algorithm is not None:
         ops.CONV_ALGORITHM[args.device] = args.algorithm
     print(f"sparse conv algorithm on {args.device}: {ops.CONV_ALGORITHM[args.device]}")

@@ -24,7 +24,7 @@ import sys
 import numpy as np
 import torch
 
-from common import bench
+from common import add_device_args, bench, open_device
 from i2p.pointnet2 import ball_query, farthest_point_sample, gather_points
 
 
@@ -67,16 +67,12 @@ def main() -> int:
     p.add_argument("--k", type=int, default=32, help="points per ball-query group")
     p.add_argument("--radius", type=float, default=0.2, help="ball-query radius (cloud uniform in [-1, 1]^3)")
     p.add_argument("--batch", type=int, default=1, help="clouds per batch")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="device of the vectorised ops")
     p.add_argument("--repeat", type=int, default=3, help="timed runs per function (after one warm-up)")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
+    add_device_args(p, sparse_conv=False)
     args = p.parse_args()
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print("--device cuda requested but CUDA is not available", file=sys.stderr)
+    device = open_device(args)
+    if device is None:
         return 2
-    device = torch.device(args.device)
 
     gen = torch.Generator().manual_seed(0)
     xyz_cpu = torch.rand(args.batch, args.points, 3, generator=gen) * 2 - 1

@@ -18,7 +18,7 @@ import sys
 
 import torch
 
-from common import bench
+from common import add_device_args, bench, open_device
 from i2p.range_image import RangeProjection, back_project
 
 
@@ -45,15 +45,11 @@ def main() -> int:
     p.add_argument("--random", type=int, default=None, metavar="N", help="time N random points instead of a sweep")
     p.add_argument("--widths", type=int, nargs="+", default=[512, 2048])
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    add_device_args(p, sparse_conv=False)
     args = p.parse_args()
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print("--device cuda requested but CUDA is not available", file=sys.stderr)
+    device = open_device(args)
+    if device is None:
         return 1
-    device = torch.device(args.device)
     if args.random is None:
         try:
             what, pts, inten = synth_sweep()
