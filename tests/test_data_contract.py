@@ -109,10 +109,18 @@ def test_default_transforms_by_split(made):
     train = spec.load("train", options=TINY[spec.name], root=root, progress=False)
     evals = spec.load(spec.eval_split, options=TINY[spec.name], root=root, progress=False)
     assert train.transform is not None  # every data set has the paper's training augmentation
-    assert (evals.transform is None) == (spec.eval_transform() is None)
+    assert (evals.transform is None) == (spec.eval_transform() is None and spec.feature_scale is None)
     torch.manual_seed(0)
     s = train[0]
-    assert s["points"].shape[1] == 3 and (s.get("feats") is None or torch.equal(s["feats"][:, :3], s["points"]))
+    scale = torch.tensor(spec.feature_scale or (1.0,) * spec.in_channels)
+    assert s["points"].shape[1] == 3 and (s.get("feats") is None or torch.equal(s["feats"][:, :3], s["points"] * scale[:3]))
+    # without augmentation, training data goes through what evaluation applies
+    plain = spec.load("train", options=TINY[spec.name], root=root, transform="eval", progress=False)
+    raw = spec.load("train", options=TINY[spec.name], root=root, transform=None, progress=False)
+    expected = raw[0] if spec.eval_transform() is None else spec.eval_transform()(dict(raw[0]))
+    assert torch.equal(plain[0]["points"], expected["points"])
+    if expected.get("feats") is not None:
+        assert torch.allclose(plain[0]["feats"], expected["feats"] * scale)
 
 
 def test_damaged_cache_is_said_and_regenerated(made, tmp_path):

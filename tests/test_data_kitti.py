@@ -12,7 +12,7 @@ from fixtures_kitti import write_real, write_scan
 from i2p.data import kitti as K
 from i2p.data.collate import collate_clouds
 from i2p.data.kitti import SPEC
-from i2p.data.transforms import Compose
+from i2p.data.transforms import Compose, ScaleFeatures
 
 TINY = {"sequences": [0, 8], "sweeps": 1, "val_sweeps": 2, "azimuths": 256}
 ROAD, CAR = K.CLASSES.index("road"), K.CLASSES.index("car")
@@ -166,13 +166,16 @@ def test_default_transform_and_collate(tiny_root):
     torch.manual_seed(0)
     ds = SPEC.load("train", options=TINY, root=tiny_root, progress=False)  # default: the train augmentation
     s = ds[0]
-    assert torch.equal(s["feats"][:, :3], s["points"])
+    scale = torch.tensor(SPEC.feature_scale)
+    assert torch.equal(s["feats"][:, :3], s["points"] * scale[:3])  # coordinates in the spec's input units
+    assert torch.allclose(s["feats"][:, 3], ds.samples[0]["feats"][:, 3] * scale[3])
     assert not torch.equal(s["points"], ds.samples[0]["points"])
     b = collate_clouds([s], voxel_size=0.05)
     assert b.x.feats.shape[1] == 4 and b.labels.shape == (len(s["points"]),)
     assert (b.labels == K.IGNORE_INDEX).sum() == (s["label"] == K.IGNORE_INDEX).sum()
-    val = SPEC.load("val", options=TINY, root=tiny_root, progress=False)  # default: raw sweeps
+    val = SPEC.load("val", options=TINY, root=tiny_root, progress=False)  # default: raw sweeps, scaled features
     assert val[0]["points"] is val.samples[0]["points"]
+    assert torch.allclose(val[0]["feats"], val.samples[0]["feats"] * scale)
 
 
 def test_gallery(tiny_root, tmp_path):
@@ -208,7 +211,8 @@ def test_fixture_is_a_valid_copy(real_root):
     assert len(train) == 12 and len(val) == 2 and val.classes == list(K.CLASSES)
     assert [s["name"] for s in val] == ["seq_08/000000", "seq_08/000001"]
     assert len({int(c) for s in train for c in s["label"] if c >= 0}) >= 2
-    assert isinstance(SPEC.load_real(real_root, "train").transform, Compose)  # default train augmentation
+    default = SPEC.load_real(real_root, "train").transform  # the train augmentation, then the feature scaling
+    assert isinstance(default, ScaleFeatures) and isinstance(default.inner, Compose)
 
 
 def test_real_format_roundtrip(real_root):

@@ -97,6 +97,9 @@ def test_yaml_roundtrip_and_run_identity(tmp_path):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(type(spec), "generator_version", spec.generator_version + 1)
         assert c.run_key(0) != key
+    with pytest.MonkeyPatch.context() as mp:  # so does a new input feature scaling
+        mp.setattr(type(spec), "feature_scale", (1.0, 1.0, 2.0))
+        assert c.run_key(0) != key
     assert c.run_key(0) == key
     (tmp_path / "bad.yaml").write_text("data: [1, 2\n")
     with pytest.raises(ConfigError, match="not valid YAML"):

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence
 
 from .store import CloudDataset, cached_build, cached_read, load_cloudset
+from .transforms import ScaleFeatures
 
 __all__ = ["SPLITS", "AXES", "DatasetSpec", "PACKAGES", "get", "names", "all_specs"]
 
@@ -67,6 +68,12 @@ class DatasetSpec:
     profiles: ClassVar[dict[str, dict[str, Any]]]
     #: bump when the generator changes: part of the cache key, so old caches are not reused
     generator_version: ClassVar[int]
+    #: per-channel factors the default transforms apply last (None: features as stored),
+    #: so channels of very different spread (metres next to reflectances) enter the input
+    #: layer at comparable scales. The input layer is linear and trained in every scope, so
+    #: this changes how fast training gets going, not what a model can represent; it is
+    #: part of a run's identity.
+    feature_scale: ClassVar[tuple[float, ...] | None] = None
 
     # ------------------------------------------------------------------ description
     @property
@@ -154,7 +161,9 @@ class DatasetSpec:
         """A split of the embedded stand-in (generated on first use).
 
         ``transform="default"``: :meth:`train_transform` for ``train``, :meth:`eval_transform`
-        otherwise; ``None``: raw samples; or any callable ``sample -> sample``."""
+        otherwise, then :attr:`feature_scale`; ``"eval"``: :meth:`eval_transform` for every
+        split (training without augmentation), then :attr:`feature_scale`; ``None``: raw
+        samples; or any callable ``sample -> sample``."""
         self.check_split(split)
         name, params, opts, build = self._cache(profile, options, seed, progress)
         files = self.split_files(split, opts)
@@ -197,9 +206,10 @@ class DatasetSpec:
 
     def _transform(self, split: str, transform: Callable | str | None) -> Callable | None:
         if isinstance(transform, str):
-            if transform != _DEFAULT:
-                raise ValueError(f"transform must be 'default', None or a callable, got {transform!r}")
-            return self.train_transform() if split == "train" else self.eval_transform()
+            if transform not in (_DEFAULT, "eval"):
+                raise ValueError(f"transform must be 'default', 'eval', None or a callable, got {transform!r}")
+            base = self.train_transform() if split == "train" and transform == _DEFAULT else self.eval_transform()
+            return base if self.feature_scale is None else ScaleFeatures(base, self.feature_scale)
         if transform is not None and not callable(transform):
             raise TypeError(f"transform must be callable, got {type(transform).__name__}")
         return transform

@@ -12,7 +12,7 @@ import torch
 
 __all__ = [
     "Compose", "RandomScale", "RandomTranslate", "Jitter", "RandomFlipXY", "RandomRotateZ",
-    "ColorJitter", "ColorTranslate", "ColorAutoContrast", "ClipToCube", "NormalizeCoords",
+    "ColorJitter", "ColorTranslate", "ColorAutoContrast", "ClipToCube", "NormalizeCoords", "ScaleFeatures",
     "modelnet_train_transform", "s3dis_train_transform", "s3dis_eval_transform", "kitti_train_transform",
 ]
 
@@ -204,6 +204,26 @@ class NormalizeCoords:
         shift = torch.stack([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
         s["points"] = p - shift
         return s
+
+
+class ScaleFeatures:
+    """Run ``inner`` (may be None), then multiply each feature column by ``scale``: the
+    input units a data set's spec chooses (:attr:`DatasetSpec.feature_scale`). It wraps
+    the whole pipeline because :class:`Compose` rewrites ``feats[:, :3]`` from the points
+    at its end; after this, those columns are the coordinates in the scaled units."""
+
+    def __init__(self, inner: Callable[[dict], dict] | None, scale: Sequence[float]) -> None:
+        self.inner = inner
+        self.scale = torch.tensor(scale, dtype=torch.float32)
+
+    def __call__(self, s: dict) -> dict:
+        if self.inner is not None:
+            s = self.inner(s)
+        feats = s.get("feats")
+        if feats is None or feats.dim() != 2 or feats.shape[1] != len(self.scale):
+            raise ValueError(f"feature scaling needs feats [N, {len(self.scale)}], got "
+                             f"{'none' if feats is None else tuple(feats.shape)}")
+        return {**s, "feats": feats * self.scale.to(feats.dtype)}
 
 
 def modelnet_train_transform() -> Compose:

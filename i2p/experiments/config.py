@@ -182,11 +182,16 @@ class ExperimentConfig:
     def identity(self, seed: int) -> dict:
         """What decides a run's result: everything but the labels, the resolved data (so a
         changed profile never returns runs of its old data), the content of i2p-trained 2D
-        weights (retrained under the same name), plus the seed."""
+        weights (retrained under the same name), the data set's input feature scaling, plus
+        the seed."""
+        from ..data.registry import get as get_dataset
         from ..weights import weights_fingerprint
 
         d = {k: v for k, v in self.to_dict().items() if k not in _LABELS}
         d["data_resolved"] = self.resolved_data()
+        feature_scale = get_dataset(self.data.dataset).feature_scale
+        if feature_scale is not None:  # data sets without one keep the keys they had
+            d["feature_scale"] = list(feature_scale)
         fingerprint = weights_fingerprint(self.model.source) if self.model.source else None
         if fingerprint is not None:  # i2p-trained 2D weights: what was loaded, not only its name
             d["source_sha1"] = fingerprint

@@ -108,7 +108,7 @@ def _datasets(config: ExperimentConfig, spec, seed: int, progress: bool):
     from ..data.subsets import fraction_subset, k_shot_subset
 
     d = config.data
-    transform = "default" if d.augment else None
+    transform = "default" if d.augment else "eval"  # without augmentation: as the model is evaluated
     if d.profile == "real":
         train = spec.load_real(d.root, "train", transform=transform)
     else:
@@ -141,7 +141,8 @@ class _Board:
 
 
 def load_split(config: ExperimentConfig, split: str, progress: bool = False):
-    """One split of ``config``'s data (the stand-in profile or the real files), untransformed."""
+    """One split of ``config``'s data (the stand-in profile or the real files), with the
+    data set's default transform (for an evaluation split: the eval transform)."""
     from ..data.registry import get as get_dataset
 
     d = config.data
