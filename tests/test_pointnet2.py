@@ -337,6 +337,40 @@ def test_model_split_for_finetune_scopes():
     assert any(n.startswith("backbone.") for n in want) and any(n.startswith("output_layer.") for n in want)
 
 
+@pytest.mark.parametrize("entry", ["cls", "seg", "backbone", "set_abstraction"])
+def test_forward_checks_the_coordinates_once(gen, monkeypatch, entry):
+    """The value checks (finite coordinates, index range) read the data -- a device sync on
+    CUDA -- so one forward runs them once, at its entry, not again in every op inside."""
+    calls = {"isfinite": 0, "item": 0}
+
+    def counting(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    model = small_model("seg" if entry == "seg" else "cls")
+    forward = {"cls": model, "seg": model, "backbone": lambda x, f: model.backbone(x, model.input_layer(f)),
+               "set_abstraction": lambda x, f: model.backbone[0](x, model.input_layer(f))}[entry]
+    xyz = uniform(gen, 2, 64)
+    monkeypatch.setattr(torch, "isfinite", counting("isfinite", torch.isfinite))
+    monkeypatch.setattr(torch.Tensor, "item", counting("item", torch.Tensor.item))
+    forward(xyz, xyz)
+    assert calls == {"isfinite": 1, "item": 1}
+
+
+def test_every_forward_entry_still_refuses_non_finite_coordinates(gen):
+    model = small_model("cls")
+    xyz = uniform(gen, 2, 16).index_fill(1, torch.tensor([5]), math.nan)
+    feats = torch.zeros(2, 16, 4, dtype=DT)
+    for call in (lambda: model(xyz, xyz[..., :3]), lambda: model.backbone(xyz, feats),
+                 lambda: model.backbone.levels(xyz, feats), lambda: model.backbone[0](xyz, feats),
+                 lambda: GlobalSetAbstraction(4, [4]).double()(xyz, feats),
+                 lambda: FeaturePropagation(4, [4]).double()(xyz, uniform(gen, 2, 4), None, feats[:, :4])):
+        with pytest.raises(ValueError, match=r"has 2 point\(s\) with non-finite coordinates"):
+            call()
+
+
 # ======================================================================================
 # images as points
 # ======================================================================================

@@ -23,6 +23,12 @@ offsets in the same unit ball -- which is what lets its weights mean the same th
 
 Features are channels-last (``[B, N, C]``) between modules; inside, the shared MLPs run
 as 1x1 convolutions over ``[B, C, ...]``.
+
+Every module checks shapes on every call, but the coordinates' values (finite) only where
+a forward enters -- the value check reads the data, a device sync on CUDA (see
+:mod:`.ops`). A module's ``forward(..., check=True)`` checks them; the model, backbone and
+level stack pass ``check=False`` to the modules they call after checking their own input,
+and every op inside runs with ``check=False`` (its indices come from FPS / ball query).
 """
 from __future__ import annotations
 
@@ -105,17 +111,18 @@ class SetAbstraction(nn.Module):
         """How many of ``n`` points this level keeps: ``round(n * ratio)``, at least 1."""
         return max(1, round(n * self.ratio))
 
-    def forward(self, xyz: torch.Tensor, feats: torch.Tensor | None) -> Level:
+    def forward(self, xyz: torch.Tensor, feats: torch.Tensor | None, *, check: bool = True) -> Level:
         """``xyz [B, N, 3]``, ``feats [B, N, in_channels]`` (None when ``in_channels = 0``)
-        -> centres ``[B, m, 3]`` and their features ``[B, m, out_channels]``."""
-        _check_feats(xyz, feats, self.in_channels, "SetAbstraction")
-        centre_idx = farthest_point_sample(xyz, self.num_centres(xyz.shape[1]))
-        centres = gather_points(xyz, centre_idx)
-        group_idx = ball_query(xyz, centres, self.radius, self.nsample)
-        rel = gather_points(xyz, group_idx) - centres.unsqueeze(2)  # [B, m, k, 3]
+        -> centres ``[B, m, 3]`` and their features ``[B, m, out_channels]``.
+        ``check=False``: ``xyz`` is known finite (module docstring)."""
+        _check_feats(xyz, feats, self.in_channels, "SetAbstraction", check)
+        centre_idx = farthest_point_sample(xyz, self.num_centres(xyz.shape[1]), check=False)
+        centres = gather_points(xyz, centre_idx, check=False)
+        group_idx = ball_query(xyz, centres, self.radius, self.nsample, check=False)
+        rel = gather_points(xyz, group_idx, check=False) - centres.unsqueeze(2)  # [B, m, k, 3]
         if self.normalize_xyz:
             rel = rel / self.radius
-        grouped = rel if feats is None else torch.cat([rel, gather_points(feats, group_idx)], dim=-1)
+        grouped = rel if feats is None else torch.cat([rel, gather_points(feats, group_idx, check=False)], dim=-1)
         out = self.mlp(grouped.permute(0, 3, 1, 2))  # [B, C', m, k]
         return centres, out.amax(dim=-1).transpose(1, 2)
 
@@ -131,9 +138,10 @@ class GlobalSetAbstraction(nn.Module):
         self.mlp = PointwiseMLP(3 + in_channels, mlp)
         self.out_channels = self.mlp.out_channels
 
-    def forward(self, xyz: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
-        """``xyz [B, N, 3]``, ``feats [B, N, in_channels]`` -> ``[B, out_channels]``."""
-        _check_feats(xyz, feats, self.in_channels, "GlobalSetAbstraction")
+    def forward(self, xyz: torch.Tensor, feats: torch.Tensor, *, check: bool = True) -> torch.Tensor:
+        """``xyz [B, N, 3]``, ``feats [B, N, in_channels]`` -> ``[B, out_channels]``.
+        ``check=False``: ``xyz`` is known finite (module docstring)."""
+        _check_feats(xyz, feats, self.in_channels, "GlobalSetAbstraction", check)
         return self.mlp(torch.cat([xyz, feats], dim=-1)).amax(dim=1)
 
 
@@ -150,9 +158,10 @@ class FeaturePropagation(nn.Module):
         self.out_channels = self.mlp.out_channels
 
     def forward(self, fine_xyz: torch.Tensor, coarse_xyz: torch.Tensor, fine_feats: torch.Tensor | None,
-                coarse_feats: torch.Tensor) -> torch.Tensor:
-        """-> ``[B, n_fine, out_channels]``; ``fine_feats`` None means no skip link."""
-        up = three_nn_interpolate(fine_xyz, coarse_xyz, coarse_feats)
+                coarse_feats: torch.Tensor, *, check: bool = True) -> torch.Tensor:
+        """-> ``[B, n_fine, out_channels]``; ``fine_feats`` None means no skip link.
+        ``check=False``: both clouds are known finite (module docstring)."""
+        up = three_nn_interpolate(fine_xyz, coarse_xyz, coarse_feats, check=check)
         x = up if fine_feats is None else torch.cat([fine_feats, up], dim=-1)
         if x.shape[-1] != self.in_channels:
             raise ValueError(f"FeaturePropagation expects {self.in_channels} channels (skip + interpolated), "
@@ -162,12 +171,13 @@ class FeaturePropagation(nn.Module):
 
 class SetAbstractionStack(nn.ModuleList):
     """The SA levels in order; ``forward`` returns every level, input included, because
-    the segmentation decoder needs them all (the classifier reads only the last)."""
+    the segmentation decoder needs them all (the classifier reads only the last). Only the
+    first level checks its input's values (``check``): the next ones read centres it picked."""
 
-    def forward(self, xyz: torch.Tensor, feats: torch.Tensor) -> list[Level]:
+    def forward(self, xyz: torch.Tensor, feats: torch.Tensor, *, check: bool = True) -> list[Level]:
         levels = [(xyz, feats)]
-        for sa in self:
-            levels.append(sa(*levels[-1]))
+        for i, sa in enumerate(self):
+            levels.append(sa(*levels[-1], check=check and i == 0))
         return levels
 
 
@@ -191,9 +201,10 @@ class PointNet2Backbone(nn.Module):
     def __getitem__(self, i: int) -> SetAbstraction:
         return self.levels[i]
 
-    def forward(self, xyz: torch.Tensor, feats: torch.Tensor) -> tuple[list[Level], torch.Tensor | None]:
-        levels = self.levels(xyz, feats)
-        return levels, None if self.global_sa is None else self.global_sa(*levels[-1])
+    def forward(self, xyz: torch.Tensor, feats: torch.Tensor, *,
+                check: bool = True) -> tuple[list[Level], torch.Tensor | None]:
+        levels = self.levels(xyz, feats, check=check)
+        return levels, None if self.global_sa is None else self.global_sa(*levels[-1], check=False)
 
 
 class _ClsOutput(nn.Module):
@@ -230,7 +241,7 @@ class _SegOutput(nn.Module):
         levels = features[0]
         coarse_xyz, x = levels[-1]
         for fp, (fine_xyz, skip) in zip(self.fps, reversed(levels[:-1])):
-            x = fp(fine_xyz, coarse_xyz, skip, x)
+            x = fp(fine_xyz, coarse_xyz, skip, x, check=False)
             coarse_xyz = fine_xyz
         return self.head(x)
 
@@ -286,15 +297,17 @@ class PointNet2SSG(nn.Module):
 
     def forward(self, xyz: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
         """``xyz [B, N, 3]``, ``feats [B, N, in_channels]`` (e.g. rgb for images-as-points,
-        xyz again on ModelNet) -> ``[B, num_classes]`` or ``[B, N, num_classes]``."""
+        xyz again on ModelNet) -> ``[B, num_classes]`` or ``[B, N, num_classes]``. The one
+        forward entry that checks the coordinates' values: the modules inside do not."""
         _check_feats(xyz, feats, self.in_channels, "PointNet2SSG")
-        return self.output_layer(self.backbone(xyz, self.input_layer(feats)))
+        return self.output_layer(self.backbone(xyz, self.input_layer(feats), check=False))
 
 
-def _check_feats(xyz: torch.Tensor, feats: torch.Tensor | None, channels: int, who: str) -> None:
-    """``xyz`` a valid cloud batch and ``feats`` its ``[B, N, channels]`` features (None
-    exactly when ``channels == 0``), with a message that names the module."""
-    _check_cloud("xyz", xyz)
+def _check_feats(xyz: torch.Tensor, feats: torch.Tensor | None, channels: int, who: str, check: bool = True) -> None:
+    """``xyz`` a valid cloud batch (finite only with ``check``) and ``feats`` its
+    ``[B, N, channels]`` features (None exactly when ``channels == 0``), with a message
+    that names the module."""
+    _check_cloud("xyz", xyz, check)
     if feats is None:
         if channels:
             raise ValueError(f"{who} expects {channels} feature channels per point, got feats=None")

@@ -14,6 +14,12 @@ at once.
 
 Indices (outputs of FPS and ball query) carry no gradient; :func:`gather_points` and
 :func:`three_nn_interpolate` are differentiable in the features.
+
+Every op checks its arguments' types and shapes (free) and, by default, their values:
+finite coordinates, indices in range. The value checks read the data -- a device sync on
+CUDA -- so ``check=False`` skips them for a caller that already has: the PointNet++
+modules check the coordinates once at a forward's entry, and the indices they gather by
+come from FPS / ball query / the nearest-neighbour search, in range by construction.
 """
 from __future__ import annotations
 
@@ -32,9 +38,9 @@ BLOCK = 1 << 20
 _EPS = 1e-10
 
 
-def _check_cloud(name: str, xyz: torch.Tensor) -> None:
+def _check_cloud(name: str, xyz: torch.Tensor, check: bool = True) -> None:
     """Raise a clear error for coordinates the ops cannot take: ``[B, N, 3]``, floating,
-    not empty, finite."""
+    not empty, and (``check``: the one test that reads the values) finite."""
     if not isinstance(xyz, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(xyz).__name__}")
     if xyz.dim() != 3 or xyz.shape[-1] != 3:
@@ -43,6 +49,8 @@ def _check_cloud(name: str, xyz: torch.Tensor) -> None:
         raise TypeError(f"{name} must be floating point, got {xyz.dtype}")
     if xyz.shape[0] == 0 or xyz.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {tuple(xyz.shape)}): every cloud needs at least one point")
+    if not check:
+        return
     bad = (~torch.isfinite(xyz)).any(-1).sum().item()
     if bad:
         raise ValueError(f"{name} has {bad} point(s) with non-finite coordinates (NaN or inf)")
@@ -81,7 +89,7 @@ def _query_chunk(batch: int, n: int) -> int:
 
 
 @torch.no_grad()
-def farthest_point_sample(xyz: torch.Tensor, m: int) -> torch.Tensor:
+def farthest_point_sample(xyz: torch.Tensor, m: int, *, check: bool = True) -> torch.Tensor:
     """``[B, m]`` indices of ``m`` points per cloud spread as evenly as FPS can: each new
     sample is the point farthest from all samples so far, which covers the shape far
     better than random sampling at the same count (PointNet++'s sampling layer).
@@ -89,9 +97,9 @@ def farthest_point_sample(xyz: torch.Tensor, m: int) -> torch.Tensor:
     Deterministic: every cloud starts at its point 0; a tie for the farthest point goes
     to the lowest index (``torch.argmax`` returns the first maximum). When ``m`` exceeds
     the number of distinct points, the remaining samples repeat point 0 (every distance is
-    then 0 and the lowest index wins).
+    then 0 and the lowest index wins). ``check=False``: ``xyz`` is known finite (module docstring).
     """
-    _check_cloud("xyz", xyz)
+    _check_cloud("xyz", xyz, check)
     b, n, _ = xyz.shape
     if not isinstance(m, int) or m < 1:
         raise ValueError(f"m (points to sample) must be an int >= 1, got {m!r}")
@@ -110,7 +118,8 @@ def farthest_point_sample(xyz: torch.Tensor, m: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def ball_query(xyz: torch.Tensor, centers: torch.Tensor, radius: float, k: int) -> torch.Tensor:
+def ball_query(xyz: torch.Tensor, centers: torch.Tensor, radius: float, k: int, *,
+               check: bool = True) -> torch.Tensor:
     """``[B, m, k]`` indices into ``xyz`` of each centre's neighbourhood: the first ``k``
     points (in index order) with squared distance ``< radius**2`` (PointNet++'s grouping,
     which fixes the group size so groups batch into one tensor).
@@ -118,10 +127,11 @@ def ball_query(xyz: torch.Tensor, centers: torch.Tensor, radius: float, k: int) 
     Fewer than ``k`` found: the group is padded with its first found index (PointNet++'s
     convention; max-pooling ignores the repeats). None found (possible only for a centre
     that is not one of the points): the group is the nearest point, repeated (lowest index
-    on ties). ``radius`` is in the coordinates' units.
+    on ties). ``radius`` is in the coordinates' units. ``check=False``: both clouds are known
+    finite (module docstring).
     """
-    _check_cloud("xyz", xyz)
-    _check_cloud("centers", centers)
+    _check_cloud("xyz", xyz, check)
+    _check_cloud("centers", centers, check)
     _check_pair("xyz", xyz, "centers", centers)
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"k (points per group) must be an int >= 1, got {k!r}")
@@ -154,11 +164,12 @@ def ball_query(xyz: torch.Tensor, centers: torch.Tensor, radius: float, k: int) 
     return out
 
 
-def gather_points(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+def gather_points(x: torch.Tensor, idx: torch.Tensor, *, check: bool = True) -> torch.Tensor:
     """``x[b, idx[b, ...]]``: ``[B, ..., C]`` rows of ``x [B, N, C]`` picked per cloud by
     integer indices of any shape ``[B, ...]`` (sampled centres ``[B, m]``, groups
     ``[B, m, k]``). Differentiable in ``x``. Indices are range-checked on every device,
-    because on CUDA an out-of-range gather is a device assert that kills the process."""
+    because on CUDA an out-of-range gather is a device assert that kills the process;
+    ``check=False`` only for indices in range by construction (an op's output)."""
     if not isinstance(x, torch.Tensor) or x.dim() != 3:
         raise ValueError(f"x must be a [B, N, C] tensor, got {tuple(x.shape) if isinstance(x, torch.Tensor) else x!r}")
     if not isinstance(idx, torch.Tensor) or idx.dtype not in (torch.long, torch.int32) or idx.dim() < 1:
@@ -167,14 +178,15 @@ def gather_points(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"idx is [{idx.shape[0]}, ...] on {idx.device} but x is [{x.shape[0]}, N, C] on {x.device}")
     b, n, c = x.shape
     flat = idx.reshape(b, -1).long()
-    if flat.numel() and (flat.min().item() < 0 or flat.max().item() >= n):
+    if check and flat.numel() and (flat.min().item() < 0 or flat.max().item() >= n):
         raise IndexError(f"idx must lie in [0, {n}) for clouds of N={n} points, got range "
                          f"[{flat.min().item()}, {flat.max().item()}]")
     out = torch.gather(x, 1, flat.unsqueeze(-1).expand(-1, -1, c))
     return out.reshape(*idx.shape, c)
 
 
-def three_nn_interpolate(unknown: torch.Tensor, known: torch.Tensor, known_feats: torch.Tensor) -> torch.Tensor:
+def three_nn_interpolate(unknown: torch.Tensor, known: torch.Tensor, known_feats: torch.Tensor, *,
+                         check: bool = True) -> torch.Tensor:
     """``[B, n, C]`` features at the ``unknown [B, n, 3]`` points, interpolated from the 3
     nearest ``known [B, m, 3]`` points (PointNet++ feature propagation: upsampling coarse
     features back to the finer level, without learned weights).
@@ -183,9 +195,10 @@ def three_nn_interpolate(unknown: torch.Tensor, known: torch.Tensor, known_feats
     a squared distance below 1e-10 counts as 1e-10, so a query on a known point takes
     (almost exactly) its features. With fewer than 3 known points, all of them are used.
     Differentiable in ``known_feats``; the weights carry no gradient to the coordinates.
+    ``check=False``: both clouds are known finite (module docstring).
     """
-    _check_cloud("unknown", unknown)
-    _check_cloud("known", known)
+    _check_cloud("unknown", unknown, check)
+    _check_cloud("known", known, check)
     _check_pair("unknown", unknown, "known", known)
     if not isinstance(known_feats, torch.Tensor) or known_feats.dim() != 3 or known_feats.shape[:2] != known.shape[:2]:
         shape = tuple(known_feats.shape) if isinstance(known_feats, torch.Tensor) else type(known_feats).__name__
@@ -203,4 +216,4 @@ def three_nn_interpolate(unknown: torch.Tensor, known: torch.Tensor, known_feats
             w = 1.0 / d2.clamp_min(_EPS)
             weight[:, s:s + step] = w / w.sum(-1, keepdim=True)
             idx[:, s:s + step] = nn_idx
-    return (gather_points(known_feats, idx) * weight.unsqueeze(-1).to(known_feats.dtype)).sum(2)
+    return (gather_points(known_feats, idx, check=False) * weight.unsqueeze(-1).to(known_feats.dtype)).sum(2)
