@@ -194,10 +194,6 @@ def load_backbone_as_is(model: nn.Module, backbone_sd: dict[str, torch.Tensor], 
                          f"to inflate, so no filter transformation (transform={transform if isinstance(transform, str) else 'matrix'!r}, "
                          f"rescale={rescale}, learnable={learnable!r}); use the defaults (scope learn_t does not apply)")
     own = model.backbone.state_dict()
-    # BN's step counter is no weight: checkpoints trained with InPlace-ABN (the first
-    # release of HRNet-Semantic-Segmentation) or before PyTorch 0.4.1 lack it
-    for k in [k for k in own if k.endswith("num_batches_tracked") and k not in backbone_sd]:
-        del own[k]
     problems = [f"missing {k}" for k in own if k not in backbone_sd]
     problems += [f"{k} is {list(backbone_sd[k].shape)}, model needs {list(v.shape)}" for k, v in own.items()
                  if k in backbone_sd and backbone_sd[k].shape != v.shape]
@@ -205,7 +201,7 @@ def load_backbone_as_is(model: nn.Module, backbone_sd: dict[str, torch.Tensor], 
         raise ValueError(f"{source} does not fit {type(model).__name__}'s backbone: {len(problems)} problems, e.g. "
                          + "; ".join(problems[:5]) + ". Build the model with the architecture (widths, levels) the "
                          "checkpoint was trained with.")
-    model.backbone.load_state_dict({k: backbone_sd[k] for k in own}, strict=False)  # missing: only those counters
+    model.backbone.load_state_dict({k: backbone_sd[k] for k in own})
     extra = [k for k in backbone_sd if k not in own]
     return AsIsReport(len(own), source,
                       sorted(not_transferred) + [f"backbone.{k}" for k in extra])

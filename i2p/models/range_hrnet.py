@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .resnet import IABN_EPS
+
 __all__ = ["HRNET_VARIANTS", "HRNET_STEM_WIDTH", "HRNetBackbone", "HRNetV2Head", "seg_hrnet_to_timm"]
 
 #: i2p model -> timm's HRNet configuration
@@ -37,9 +39,22 @@ def seg_hrnet_to_timm(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     ``model.stage2.0.branches.0.0.conv1.weight``, ``model.last_layer.0.weight``,
     ``loss.criterion.weight`` ...) to timm's ``HighResolutionNet`` names: the network's
     keys lose their ``model.`` prefix, the others (the loss's class weights) keep their
-    names and are reported as not transferred. Tensors are not changed; a dict without the
-    prefix (timm layout, or already converted) comes back as a shallow copy."""
-    return {k.removeprefix(_OFFICIAL_PREFIX): v for k, v in sd.items()}
+    names and are reported as not transferred.
+
+    Two releases share the Cityscapes file name: the pytorch-v1.1 branch's (the paper's
+    footnote 7) has standard BN; the first (master) was trained with InPlace-ABN, which
+    scales by ``|weight| + eps`` and keeps no step counter. A checkpoint in the official
+    layout without any ``num_batches_tracked`` is the latter: its BN weights become that
+    effective scale and get a counter, so a standard BN computes the same function (as
+    for ``resnet18.cityscapes``). Otherwise tensors are not changed; a dict without the
+    prefix (timm's layout, or already converted) comes back as a shallow copy."""
+    official = any(k.startswith(_OFFICIAL_PREFIX) for k in sd)
+    out = {k.removeprefix(_OFFICIAL_PREFIX): v for k, v in sd.items()}
+    if official and not any(k.endswith(".num_batches_tracked") for k in out):
+        for bn in [k.removesuffix(".running_var") for k in out if k.endswith(".running_var")]:
+            out[f"{bn}.weight"] = out[f"{bn}.weight"].abs() + IABN_EPS
+            out[f"{bn}.num_batches_tracked"] = torch.tensor(0)
+    return out
 
 
 class HRNetBackbone(nn.Module):
