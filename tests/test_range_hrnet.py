@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from i2p import weights as W
+from i2p.experiments import preset, run
 from i2p.finetune import apply_scope
 from i2p.models import create_model, load_weights
 from i2p.models.range_hrnet import seg_hrnet_to_timm
@@ -241,3 +242,12 @@ def test_registered_source_reads_the_official_file(monkeypatch, tmp_path):
         create_model(SMALL, 19, task="seg", pretrained="hrnetv2_w48.cityscapes")
     with pytest.raises(ValueError, match="has no registered 2D source: give a checkpoint path"):
         RangeHRNet(19, arch=SMALL, pretrained=True)
+
+
+def test_a_run_trains_and_scores_every_point(tmp_path):
+    """The training loop takes the HRNet like range_lite0: range images in, every point scored."""
+    small = {"data.options": {"sequences": [0, 8], "sweeps": 1, "val_sweeps": 1, "azimuths": 128},
+             "recipe.epochs": 1, "seeds": [0], "model.model": SMALL}
+    (rec,) = run(preset("teaching/t2.scratch.hrnet_semantickitti").config.with_overrides(small), store=tmp_path,
+                 progress=False)
+    assert rec.setup["model"] == SMALL and 0 <= rec.metrics["miou"] <= 1 and sum(map(sum, rec.metrics["confusion"])) > 0
