@@ -114,6 +114,9 @@ def test_forward_shapes_padding_and_gradients():
     branches = model.backbone(model.input_layer(x))
     assert [b.shape[-2:] for b in branches] == [(16, 32), (8, 16), (4, 8), (2, 4)]  # 1/4 .. 1/32
     assert [b.shape[1] for b in branches] == model.backbone.widths == [16, 32, 64, 128]
+    # the fuse layers upsample as the official segmentation HRNet (timm's classifier: nearest)
+    assert {(m.mode, m.align_corners) for m in model.modules() if isinstance(m, torch.nn.Upsample)} == {
+        ("bilinear", False)}
     y = model(x)
     assert y.shape == (2, 19, 64, 128)
     y.square().mean().backward()
