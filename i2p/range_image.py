@@ -32,7 +32,7 @@ import torch
 from .data.kitti.labels import IGNORE_INDEX
 
 __all__ = [
-    "SYNTH_FOV_DEG", "HDL64E_FOV_DEG", "CHANNELS", "RangeImage", "RangeProjection", "project_labels",
+    "SYNTH_FOV_DEG", "HDL64E_FOV_DEG", "HDL64E_PROJECTION", "CHANNELS", "RangeImage", "RangeProjection", "project_labels",
     "back_project", "RangeBatch", "collate_range",
 ]
 
@@ -94,7 +94,8 @@ class RangeProjection:
 
     Defaults match SynthKITTI's 64-beam sensor (:data:`SYNTH_FOV_DEG`) at width 512;
     RangeNet++ / SqueezeSegV3 use :data:`HDL64E_FOV_DEG` and width 2048 for the real
-    HDL-64E. A frozen dataclass, so it pickles into data-loader workers."""
+    HDL-64E (:data:`HDL64E_PROJECTION`, which runs on the real SemanticKITTI use). A
+    frozen dataclass, so it pickles into data-loader workers."""
 
     height: int = 64
     width: int = 512
@@ -154,6 +155,10 @@ class RangeProjection:
 def _check_count(rimg: RangeImage, n: int, what: str) -> None:
     if n != rimg.pixel.shape[0]:
         raise ValueError(f"{what}: {n} given for a range image of {rimg.pixel.shape[0]} points")
+
+
+#: the real HDL-64E sweeps (SemanticKITTI) as RangeNet++ / SqueezeSegV3 project them: 64 x 2048
+HDL64E_PROJECTION = RangeProjection(64, 2048, *HDL64E_FOV_DEG)
 
 
 def project_labels(rimg: RangeImage, labels: Array, ignore_index: int = IGNORE_INDEX) -> torch.Tensor:

@@ -14,6 +14,8 @@ it from, a PyPI package, or the ``python -m i2p pretrain2d ...`` command that tr
   FractalDB-Pretrained-ResNet-PyTorch models.
 - ``resnet18.cityscapes`` (§4.6, [79]) and ``resnet18.ade20k`` (§4.6, [70]): encoders
   of segmentation networks, with a deep stem: build the 3D model with ``stem_width=128``.
+- ``hrnetv2_w48.cityscapes`` (§4.2, [76], footnote 7): HRNet-Semantic-Segmentation's
+  Cityscapes HRNetV2-W48, read by the range-image model ``range_hrnetv2_w48``.
 - ``resnet50.tinyimagenet`` (§4.4, "trained by ourselves"), ``resnet18.fractaldb-i2p``
   and ``resnet18.shapes2d-i2p``: trained by i2p's own 2D trainer (``i2p pretrain2d``).
 - ``pointnet2_ssg.tinyimagenet`` (§4.2) and its offline stand-in
@@ -150,6 +152,8 @@ EFFICIENTNET_LITE_IMAGENET: dict[str, Source] = {
 _FRACTALDB_DRIVE = "https://drive.google.com/drive/folders/1tTD-cKKEgBjacCi4ZJ6bRYOv6FsjtGt_?usp=sharing"
 _FRACTALDB_REPO = "github.com/hirokatsukataoka16/FractalDB-Pretrained-ResNet-PyTorch"
 _SKD_LINK = "https://cloudstor.aarnet.edu.au/plus/s/uL3qO51A4qxY6Eu"
+_HRNET_ONEDRIVE = "https://1drv.ms/u/s!Aus8VCZ_C_33gSlK7Fju_sXCxFUt?e=WZ96Ck"
+_HRNET_REPO = "github.com/HRNet/HRNet-Semantic-Segmentation"
 _CSAIL_ADE = "http://sceneparsing.csail.mit.edu/model/pytorch/ade20k-resnet18dilated-ppm_deepsup/encoder_epoch_20.pth"
 
 
@@ -207,6 +211,19 @@ PAPER_2D: dict[str, Source] = {
         aliases=("ade20k-resnet18dilated-ppm_deepsup/encoder_epoch_20.pth",),
         stem_width=128,
         num_classes=None,
+    ),
+    "hrnetv2_w48.cityscapes": Source(
+        arch="range_hrnetv2_w48",
+        filename="hrnet_w48_cityscapes_cls19_1024x2048_trainset.pth",
+        url=_HRNET_ONEDRIVE,
+        provenance="Cityscapes HRNetV2-W48 (train set, val mIoU 81.1), HRNet/HRNet-Semantic-Segmentation (Sun et al.; "
+        "paper [76], footnote 7); backbone only: its RGB stem conv and 19-class head are not transferred",
+        layout="hrnet_seg",
+        fetch=f"download hrnet_w48_cityscapes_cls19_1024x2048_trainset.pth from the HRNetV2-W48 row of the Cityscapes "
+        f"table in the README of {_HRNET_REPO} (branch pytorch-v1.1): OneDrive {_HRNET_ONEDRIVE} or BaiduYun "
+        "https://pan.baidu.com/s/1GXNPm5_DuzVVoKob2pZguA (access code t6ri)",
+        aliases=("hrnetv2_w48_cityscapes_cls19_1024x2048_trainset.pth",),
+        num_classes=19,
     ),
 }
 

@@ -119,7 +119,8 @@ def test_create_model_rejects_bad_arguments(kwargs, match):
 
 def test_list_models():
     assert sorted(list_models()) == sorted(ARCHS + ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"]
-                                           + ["linear_net", "pointnet2_ssg", "range_lite0"])
+                                           + ["linear_net", "pointnet2_ssg", "range_lite0", "range_hrnetv2_w48",
+                                              "range_hrnetv2_w18_small"])
 
 
 # -- resolutions (Listings 3 vs 5) ---------------------------------------------------------

@@ -200,6 +200,8 @@ NEW = ["resnet50.imagenet21k", "resnet50.fractaldb1k", "resnet50.fractaldb10k", 
        "resnet18.ade20k", "resnet50.tinyimagenet", "resnet18.fractaldb-i2p", "resnet18.shapes2d-i2p"]
 #: PointNet++ pretrained on images-as-points (paper §4.2): i2p trains them, nothing is inflated
 POINTS = ["pointnet2_ssg.tinyimagenet", "pointnet2_ssg.fractaldb_points"]
+#: HRNetV2 on range images (paper §4.2): read as they are (tests/test_range_hrnet.py)
+HRNET = ["hrnetv2_w48.cityscapes"]
 # canonical deep-stem names (timm resnet*d) -> the names CSAIL / structured-KD files use
 DEEP_STEM_FOREIGN = {"conv1.0": "conv1", "conv1.1": "bn1", "conv1.3": "conv2", "conv1.4": "bn2", "conv1.6": "conv3",
                      "bn1": "bn3"}
@@ -321,8 +323,9 @@ def weights_env(fake_weights, monkeypatch):
 
 def test_every_paper_source_is_registered():
     assert set(NEW) <= set(W.SOURCES)
-    assert set(W.PAPER_2D) | set(W.I2P_TRAINED) == set(NEW) | set(POINTS)
+    assert set(W.PAPER_2D) | set(W.I2P_TRAINED) == set(NEW) | set(POINTS) | set(HRNET)
     assert all(W.SOURCES[n].layout == "i2p" and W.SOURCES[n].arch == "pointnet2_ssg" for n in POINTS)
+    assert all(W.SOURCES[n].layout == "hrnet_seg" and W.SOURCES[n].arch == f"range_{n.split('.')[0]}" for n in HRNET)
     for name in NEW:
         src = W.SOURCES[name]
         assert name.split(".")[0] == src.arch and src.provenance and src.filename.endswith(".pth")
@@ -452,7 +455,7 @@ def no_weights(monkeypatch, tmp_path):
     return dirs
 
 
-@pytest.mark.parametrize("name", NEW + POINTS)
+@pytest.mark.parametrize("name", NEW + POINTS + HRNET)
 def test_unavailable_source_says_how_and_where(no_weights, name):
     src = W.SOURCES[name]
     with pytest.raises(W.WeightsUnavailable) as e:
