@@ -10,7 +10,7 @@ import pytest
 from i2p.cli import main
 from i2p.data import registry
 from i2p.experiments import ConfigError, ExperimentConfig, compare, load_runs, paper_cells, preset, presets, run
-from i2p.experiments.presets import NOT_BUILT, REAL_DIRS
+from i2p.experiments.presets import REAL_DIRS
 from i2p.experiments.runs import Record, evaluate_run, summarize
 
 LITE0 = "efficientnet_lite0.imagenet1k"
@@ -123,7 +123,6 @@ def test_every_cell_of_tables_1_to_7_has_both_presets():
 
 def test_teaching_presets_validate_offline_and_say_what_stands_in():
     for p in presets(scale="teaching"):
-        assert not p.missing, p.name
         c = p.config.validate(check_weights=False)
         assert c.data.profile == "teaching" and c.cell == p.cell.id and c.model.copy_axis == "up"
         if c.model.source == LITE0:
@@ -160,7 +159,6 @@ def test_paper_presets_validate_against_real_format_fixtures(real_data, monkeypa
     monkeypatch.setenv("I2P_REAL_DATA", str(real_data))
     checked = 0
     for p in presets(scale="paper"):
-        assert not p.missing, p.name
         c = p.config.validate(check_weights=False)  # config and `i2p data check` of the real root
         assert c.data.profile == "real" and c.model.source == p.cell.source and c.model.copy_axis == "authors"
         assert len(c.seeds) == (p.cell.trials or 3)
@@ -279,9 +277,6 @@ def test_cli_train_runs_and_presets(store, capsys, tmp_path, monkeypatch):
     monkeypatch.setattr("i2p.weights.weights_dirs", lambda: [tmp_path / "env", tmp_path / "cache", tmp_path / "hub"])
     assert main(["train", "paper/t2.whole.hrnet_semantickitti"]) == 2  # no checkpoint here: where to put it
     assert f"copy it to {tmp_path / 'cache'}/ as hrnet_w48_cityscapes_cls19" in capsys.readouterr().err
-    monkeypatch.setitem(NOT_BUILT, "range_hrnetv2_w48", "HRNetV2-W48 on range images")  # a model i2p lacks
-    assert main(["train", "paper/t2.whole.hrnet_semantickitti"]) == 2
-    assert "HRNetV2-W48 on range images is not built yet" in capsys.readouterr().err
     assert main(["presets", "--table", "3", "--notes"]) == 0
     out = capsys.readouterr().out
     assert "teaching/t3.pretrained.1pct" in out and "paper/t3.scratch.100pct" in out and "stands in" in out
@@ -314,7 +309,7 @@ def test_pointnet_teaching_presets_run_end_to_end(tmp_path):
 
     for scope in ("io_stats", "whole", "scratch"):
         p = preset(f"teaching/t2.{scope}.pointnet2_modelnet40")
-        assert not p.missing and (p.config.recipe.optimizer, p.config.recipe.lr) == ("adam", 1e-3)
+        assert (p.config.recipe.optimizer, p.config.recipe.lr) == ("adam", 1e-3)
         assert p.config.model.source == (None if scope == "scratch" else "pointnet2_ssg.fractaldb_points")
         assert scope == "scratch" or "stands in" in p.note
     torch.manual_seed(0)
@@ -360,7 +355,7 @@ def test_range_image_teaching_presets_run_end_to_end(tmp_path):
     blocks) on SynthKITTI, mIoU over every point of the validation sweeps."""
     for scope in ("io_stats", "whole", "scratch"):
         p = preset(f"teaching/t2.{scope}.hrnet_semantickitti")
-        assert not p.missing and p.config.model.model == "range_lite0" and "stands in" in p.note
+        assert p.config.model.model == "range_lite0" and "stands in" in p.note
         assert p.config.model.source == (None if scope == "scratch" else LITE0)
     small = {"data.options": {"sequences": [0, 8], "sweeps": 1, "val_sweeps": 1, "azimuths": 128},
              "recipe.epochs": 1, "seeds": [0]}

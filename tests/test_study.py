@@ -10,8 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from i2p.experiments.presets import NOT_BUILT
-from i2p.study import NotBuiltYet, Study, difference, fmt, get_profile, rank_agreement
+from i2p.study import Study, difference, fmt, get_profile, rank_agreement
 from i2p.study import runner as runner_mod
 from i2p.viz import export
 
@@ -102,9 +101,6 @@ def test_study_rows_follow_presets_and_profile(tmp_path, monkeypatch):
         row.config.recipe.epochs
     paper = Study("nb", "paper", store=tmp_path / "p", figures=tmp_path / "fig", progress=False)
     assert paper.row("hrnet", "t2.whole.hrnet_semantickitti").config.model.model == "range_hrnetv2_w48"
-    monkeypatch.setitem(NOT_BUILT, "range_hrnetv2_w48", "HRNetV2-W48 on range images")  # a model i2p lacks
-    with pytest.raises(NotBuiltYet, match="HRNetV2-W48 on range images is not built yet"):
-        paper.row("hrnet, unbuilt", "t2.whole.hrnet_semantickitti")
     with pytest.raises(ValueError, match="unknown study profile"):
         Study("nb", "huge", store=tmp_path, figures=tmp_path)
     teaching = Study("nb", "teaching", store=tmp_path / "runs", figures=tmp_path / "fig", progress=False)

@@ -51,8 +51,6 @@ def _config(target: str, overrides: list[str]):
         note = ""
     else:
         p = preset(target)
-        if p.missing:
-            raise ValueError(f"{p.name}: {p.missing}")
         cfg, note = p.config, p.note
     resolved = cfg.with_overrides(overrides)
     if resolved.model.source != cfg.model.source:  # the note speaks of the preset's source only
@@ -119,10 +117,9 @@ def _presets(a: argparse.Namespace) -> int:
     for t in sorted({p.cell.table for p in rows}):
         print(f"Table {t}: {PAPER_TABLES[t]}")
         for p in (p for p in rows if p.cell.table == t):
-            flag = f"  [cannot run yet: {p.missing}]" if p.missing else ""
             c = p.config
             print(f"  {p.name:40s} {c.model.model:18s} {c.model.source or '-':30s} {c.model.scope:8s} "
-                  f"paper {p.cell.value:6.2f}{flag}")
+                  f"paper {p.cell.value:6.2f}")
             if a.notes and p.note:
                 print(f"  {'':40s} {p.note}")
     return 0

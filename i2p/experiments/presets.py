@@ -111,22 +111,18 @@ _SOURCE_STAND_INS: dict[str, tuple[str, str, str]] = {
 #: paper models the teaching scale always replaces, whatever is on this machine (the
 #: teaching recipes and study profiles are sized for the stand-in): the model that stands in, and why
 _ALWAYS_STAND_INS: dict[str, tuple[str, str]] = {"range_hrnetv2_w48": ("range_lite0", _RANGE_NOTE)}
-#: models of the paper's tables that i2p does not build (their paper presets cannot run):
-#: none since HRNetV2-W48 was built; a model added here gets ``Preset.missing``
-NOT_BUILT: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
 class Preset:
     """A named config for one paper cell at one scale. ``note``: what differs from the
-    paper at this scale (stand-in sources); ``missing``: why it cannot run yet, if so."""
+    paper at this scale (stand-in sources)."""
 
     name: str
     scale: str
     cell: PaperCell
     config: ExperimentConfig
     note: str = ""
-    missing: str = ""
 
 
 def real_root(dataset: str) -> str:
@@ -194,8 +190,7 @@ def preset_for(cell: PaperCell, scale: str) -> Preset:
                            head=cell.head or "default"),
         recipe=dataclasses.replace(recipe),
     )
-    missing = f"{NOT_BUILT[model]} is not built yet" if model in NOT_BUILT else ""
-    return Preset(f"{scale}/{cell.id}", scale, cell, cfg, note, missing)
+    return Preset(f"{scale}/{cell.id}", scale, cell, cfg, note)
 
 
 def preset(name: str) -> Preset:

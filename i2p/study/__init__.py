@@ -4,9 +4,9 @@ the headless runner that executes every notebook and writes one offline HTML rep
 from .profiles import PROFILES, Profile, get_profile
 from .reading import Difference, difference, fmt, rank_agreement
 from .runner import list_notebooks, run_study
-from .session import DryRun, NotBuiltYet, Row, Study, project_root
+from .session import DryRun, Row, Study, project_root
 
-__all__ = ["PROFILES", "Profile", "get_profile", "Study", "Row", "NotBuiltYet", "DryRun", "project_root", "run_study",
+__all__ = ["PROFILES", "Profile", "get_profile", "Study", "Row", "DryRun", "project_root", "run_study",
            "list_notebooks", "Difference", "difference", "fmt", "rank_agreement", "setup_notebook"]
 
 

@@ -21,14 +21,10 @@ from ..viz.export import FigureSink
 from .profiles import Profile, get_profile
 from .reading import difference, fmt, mean_std, rank_agreement
 
-__all__ = ["Study", "Row", "project_root", "NotBuiltYet", "DryRun", "DRY_RUN_ENV"]
+__all__ = ["Study", "Row", "project_root", "DryRun", "DRY_RUN_ENV"]
 
 #: minutes of i2p's own 2D pretraining per profile (cached; ``i2p pretrain2d`` for more)
 PRETRAIN_MINUTES = {"smoke": 0.1, "quick": 1.0, "teaching": 8.0, "paper": 60.0}
-
-
-class NotBuiltYet(RuntimeError):
-    """A row whose model i2p does not build yet (the preset says which issue builds it)."""
 
 
 #: set (to anything but "" / "0") to plan a study: ``Study.run`` validates and lists every
@@ -107,8 +103,6 @@ class Study:
 
     def _preset_config(self, cell_id: str, changes: dict) -> tuple[Preset, ExperimentConfig]:
         p = preset(f"{self.profile.scale}/{cell_id}")
-        if p.missing:
-            raise NotBuiltYet(f"{p.name}: {p.missing}")
         over = dict(self.profile.overrides.get(p.config.data.dataset, {}))
         over.update(self.profile.overrides.get(p.config.model.model, {}))  # a model's own sizes win
         over.update({"device": self.device, "recipe.precision": self.precision})
