@@ -94,8 +94,10 @@ class RangeProjection:
 
     Defaults match SynthKITTI's 64-beam sensor (:data:`SYNTH_FOV_DEG`) at width 512;
     RangeNet++ / SqueezeSegV3 use :data:`HDL64E_FOV_DEG` and width 2048 for the real
-    HDL-64E (:data:`HDL64E_PROJECTION`, which runs on the real SemanticKITTI use). A
-    frozen dataclass, so it pickles into data-loader workers."""
+    HDL-64E (:data:`HDL64E_PROJECTION`). An experiment run sets its range model's
+    projection from its data (``DatasetSpec.range_projection``: the real sensor's, or the
+    stand-in's with one column per azimuth step of its profile). A frozen dataclass, so it
+    pickles into data-loader workers."""
 
     height: int = 64
     width: int = 512

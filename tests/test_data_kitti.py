@@ -11,6 +11,7 @@ import torch
 from fixtures_kitti import write_real, write_scan
 from i2p.data import kitti as K
 from i2p.data.collate import collate_clouds
+from i2p.data.registry import get as get_dataset
 from i2p.data.kitti import SPEC
 from i2p.data.transforms import Compose, ScaleFeatures
 
@@ -325,3 +326,24 @@ def test_deep_check_reads_contents(real_root):
     assert "06/velodyne/000000.bin: 1 points have NaN/inf" in text
     assert "sequence 09: scan" in text and "000000.bin has no label file" in text
     assert len(SPEC.check(real_root)) == len(probs) - 2  # contents are only read when deep
+
+
+def test_range_projection_fits_the_sensor(tiny_root):
+    """One image column per azimuth step of the stand-in's sensor: as many points own a
+    pixel as at twice the width, without the empty columns between azimuths that a wider
+    image has; the real HDL-64E as RangeNet++ projects it."""
+    from i2p.range_image import HDL64E_PROJECTION, SYNTH_FOV_DEG, RangeProjection
+
+    s = SPEC.load("val", options=TINY, root=tiny_root, transform=None, progress=False)[0]
+    fitted = SPEC.range_projection(SPEC.resolve_options("teaching", TINY))
+    images = [p.project(s["points"], s["feats"][:, 3]).mask for p in (fitted, RangeProjection(width=2 * fitted.width))]
+    owners = [int(m.sum()) for m in images]
+    holes = [int((~m[:, 1:-1] & m[:, :-2] & m[:, 2:]).sum()) for m in images]  # empty between two filled
+    assert fitted.width == TINY["azimuths"] and owners[0] == owners[1] and holes[0] < 0.1 * holes[1]
+
+    opts = SPEC.resolve_options("teaching", {})
+    p = SPEC.range_projection(opts)
+    assert (p.height, p.width, p.fov_up_deg, p.fov_down_deg) == (64, opts["azimuths"], *SYNTH_FOV_DEG)
+    assert SPEC.range_projection(None) == HDL64E_PROJECTION
+    with pytest.raises(ValueError, match="no LiDAR sweeps"):
+        get_dataset("s3dis").range_projection(None)

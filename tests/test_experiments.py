@@ -327,7 +327,8 @@ def test_pointnet_teaching_presets_run_end_to_end(tmp_path):
 def test_range_image_paper_presets_run_hrnet_on_hdl64e_images(monkeypatch, tmp_path):
     """Table 2's projection column at paper scale: HRNetV2-W48 from its Cityscapes
     checkpoint (absent: validation says where it goes), SqueezeSegV3's recipe, and the
-    real HDL-64E's 64 x 2048 range images (teaching keeps SynthKITTI's 64 x 512)."""
+    real HDL-64E's 64 x 2048 range images (teaching: SynthKITTI's sensor, one column per
+    azimuth step of the profile)."""
     from i2p.experiments.runs import initial_model
     from i2p.models.range_net import RangeHRNet
     from i2p.range_image import HDL64E_PROJECTION, RangeProjection
@@ -348,7 +349,7 @@ def test_range_image_paper_presets_run_hrnet_on_hdl64e_images(monkeypatch, tmp_p
     assert model.projection == HDL64E_PROJECTION == RangeProjection(64, 2048, 3.0, -25.0)
     small = {"data.options": {"sequences": [0, 8], "sweeps": 1, "val_sweeps": 1, "azimuths": 128}}
     model, _ = initial_model(preset("teaching/t2.scratch.hrnet_semantickitti").config.with_overrides(small))
-    assert model.projection == RangeProjection()
+    assert model.projection == RangeProjection(width=128)
 
 def test_range_image_teaching_presets_run_end_to_end(tmp_path):
     """Table 2's projection column: the range-image stand-in (EfficientNet-Lite0 ImageNet

@@ -235,6 +235,12 @@ class DatasetSpec:
         """*hook*: problems with a real copy."""
         raise NotImplementedError
 
+    def range_projection(self, options: dict | None):
+        """*hook* (LiDAR data sets): the :class:`~i2p.range_image.RangeProjection` that fits
+        this data's sensor -- the stand-in's with resolved generator ``options``, the real
+        sensor's with ``None`` -- for the range-image models (paper §4.2)."""
+        raise ValueError(f"{self.title} has no LiDAR sweeps to project into range images")
+
     def gallery(self, profile: str = "teaching", *, root: str | Path | None = None, seed: int = 0,
                 dataset: Sequence[dict] | None = None, samples: int | None = None):
         """*hook*: a matplotlib figure of a few samples (of ``dataset`` if given, e.g. real

@@ -172,10 +172,9 @@ def _model_and_recipe(config: ExperimentConfig, spec, seed: int, num_classes: in
     m = config.model
     model = prepare_model(spec, m.model, m.source, m.scope, transform=m.transform, copy_axis=m.copy_axis,
                           learnable=m.learnable, t_init=m.t_init, head=m.head, num_classes=num_classes)
-    if config.data.profile == "real" and getattr(model, "input_kind", None) == "range":
-        from ..range_image import HDL64E_PROJECTION
-
-        model.projection = HDL64E_PROJECTION  # real SemanticKITTI sweeps (the models' default: SynthKITTI's sensor)
+    if getattr(model, "input_kind", None) == "range":  # range images that fit the data's sensor
+        resolved = config.resolved_data()
+        model.projection = spec.range_projection(None if resolved is None else resolved["options"])
     return model, train_config(config, seed, progress, num_classes, **train_kw)
 
 

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..registry import DatasetSpec
 from ..store import save_cloudset
 from .labels import CLASSES, IGNORE_INDEX, TRAIN_SEQUENCES, VAL_SEQUENCE
 from .real import RealKittiDataset, check_sequences, load_sequences
+
+if TYPE_CHECKING:
+    from ...range_image import RangeProjection
 
 __all__ = ["KittiSpec"]
 
@@ -97,6 +100,14 @@ class KittiSpec(DatasetSpec):
         if dataset is None:
             dataset = self.load("train", profile, root=root, seed=seed, transform=None, progress=False)
         return draw(dataset, 2 if samples is None else samples)
+
+    def range_projection(self, options: dict | None) -> "RangeProjection":
+        """Real sweeps: the HDL-64E as RangeNet++ / SqueezeSegV3 project it (64 x 2048);
+        SynthKITTI: its sensor's field of view, one column per azimuth step of the profile,
+        so no column of the image falls between two azimuths and stays empty."""
+        from ...range_image import HDL64E_PROJECTION, RangeProjection
+
+        return HDL64E_PROJECTION if options is None else RangeProjection(width=int(options["azimuths"]))
 
     def train_transform(self) -> Callable:
         """Appendix 6.1 augmentation: random scale and rotation about z."""
