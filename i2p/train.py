@@ -125,10 +125,12 @@ def _is_number(v: object) -> bool:
 
 @dataclass
 class History:
-    """Per-epoch records, and the precision the run computed in (name and why)."""
+    """Per-epoch records, the precision the run computed in (name and why), and the
+    seconds its epochs took (validation included), summed over every resumed session."""
 
     epochs: list[dict] = field(default_factory=list)
     precision: dict = field(default_factory=dict)
+    seconds: float = 0.0
 
     @property
     def last(self) -> dict:
@@ -386,7 +388,7 @@ def fit(
         opt.load_state_dict(state["optimizer"])
         if "scaler" in state:
             scaler.load_state_dict(state["scaler"])
-        history, start = History(state["history"], history.precision), state["epoch"]
+        history, start = History(state["history"], history.precision, state.get("seconds", 0.0)), state["epoch"]
         torch.set_rng_state(state["rng"])
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     inputs = model_input(model)
@@ -394,6 +396,7 @@ def fit(
         tqdm.write(f"precision {precision.name} ({precision.reason})")
     t0 = time.monotonic()
     for epoch in range(start, cfg.epochs):
+        t_epoch = time.monotonic()
         net.train()
         loader = _loader(train_set, cfg, shuffle=True, rank=rank, world=world, epoch=epoch, inputs=inputs)
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress or rank, leave=False)
@@ -431,11 +434,12 @@ def fit(
         if val_set is not None and ((epoch + 1) % cfg.eval_every == 0 or last):  # every rank: a collective
             record.update({f"val_{k}": v for k, v in evaluate(model, val_set, cfg).items() if k != "confusion"})
         history.epochs.append(record)
+        history.seconds += time.monotonic() - t_epoch
         if ckpt is not None and rank == 0:
             save_atomic(
                 {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
                  "history": history.epochs, "config": asdict(cfg), "run": run, "rng": torch.get_rng_state(),
-                 "scaler": scaler.state_dict()},
+                 "scaler": scaler.state_dict(), "seconds": history.seconds},
                 ckpt,
             )
         if on_epoch is not None and rank == 0:

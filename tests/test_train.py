@@ -94,11 +94,13 @@ def test_resume_equals_uninterrupted(train_set, tmp_path, scope):
     assert resumed.epochs == ref.epochs
     assert same_state(resumed_model, ref_model) == []
     assert torch.load(tmp_path / "last.pt", weights_only=False)["epoch"] == 2
+    assert resumed.seconds > part.seconds > 0  # training time adds up over the sessions
 
     # a finished run resumes to "nothing left to do"
     again_model = new_model(scope=scope, seed=998)
     again = fit(again_model, train_set, cfg)
     assert again.epochs == ref.epochs and same_state(again_model, ref_model) == []
+    assert again.seconds == resumed.seconds
 
 
 def test_resume_refuses_other_task(train_set, tmp_path):

@@ -236,8 +236,8 @@ def _train_run(config: ExperimentConfig, seed: int, store: Path, key: str, folde
     record = Record(
         key=key, folder=str(folder), name=config.name, cell=config.cell, seed=int(seed), config=config.for_seed(seed).to_dict(),
         setup={**model.setup.as_dict(), **source_sha1}, metrics=metrics, curves=_json_clean(history.epochs),
-        timings={"data_s": t_data - t0, "train_s": t_train - t_data, "eval_s": t_eval - t_train,
-                 "epochs": len(history.epochs), "resumed_from_epoch": start,
+        timings={"data_s": t_data - t0, "train_s": history.seconds, "eval_s": t_eval - t_train,
+                 "session_train_s": t_train - t_data, "epochs": len(history.epochs), "resumed_from_epoch": start,
                  "train_samples": len(train)},
         env={**_env(pick_device(config.device)), "precision": history.precision},
         classes=list(train.classes), data=config.resolved_data(),
