@@ -70,6 +70,10 @@ class Recipe2D:
     augment: bool = False
     optimizer: str = "sgd"
 
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("sgd", "adam"):
+            raise ValueError(f"2D recipe {self.name!r}: optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
+
     def lr_at(self, lr: float, epochs: int, epoch: int, step: int, steps: int) -> float:
         if self.step_every is not None:
             return lr * self.step_gamma ** (epoch // self.step_every)
