@@ -84,12 +84,13 @@ RECIPES_2D: dict[str, Recipe2D] = {
     "teaching": Recipe2D("teaching", lr=0.02, batch_size=64, epochs=10),
     "paper": Recipe2D("paper", lr=0.1, batch_size=256, epochs=90, step_every=30, augment=True),
     "paper-points": Recipe2D("paper-points", lr=0.1, batch_size=64, epochs=90, step_every=30),
-    # Measured (2026-12-07, one CPU thread beside two other jobs, 16 px FractalDB-50 x 50 =
-    # ON_DEMAND's, 250 held-out images, chance 2 %): ``teaching`` (SGD 0.02, batch 64,
-    # 1.6 s/step) reached 19 % held-out top-1 after 1 min and 50 % after 3; Adam 1e-3 at
-    # batch 32 (0.7 s/step: small batches cost less per image) 48 % after 1 min and 87 %
-    # after 3 (SGD 0.05 at batch 32: see README, "PointNet++ (Table 2)"). 10 epochs of the
-    # 2250 training images are ~8 min there: the study's teaching budget.
+    # Measured 2026-12-07 (one CPU thread beside two other jobs; ON_DEMAND's 16 px
+    # FractalDB, 50 categories x 50, 250 held-out images, chance 2 %; 3-min probes, cosine
+    # over the budget): ``teaching`` (SGD 0.02, batch 64, 1.6 s/step) reached 19 % held-out
+    # top-1 after 1 min, 50 % after 3; SGD 0.05 at batch 32 (0.6 s/step) 19 % / 62 %; Adam
+    # 1e-3 at batch 32 (0.7 s/step) 48 % / 87 %. 10 epochs = 700 steps, ~8 min there: the
+    # study's teaching budget, in which this recipe reached 98.4 % (README, "PointNet++
+    # (Table 2)"); quick's 1 min gives ~half of that (the probe's 48 %).
     "teaching-points": Recipe2D("teaching-points", lr=1e-3, batch_size=32, epochs=10, weight_decay=0.0,
                                 optimizer="adam"),
 }
