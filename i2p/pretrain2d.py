@@ -340,7 +340,8 @@ def pretrain_and_save(
     ckpt = path.with_name(path.stem + ".resume.pt")
     sd, acc = pretrain_2d(x, y, n, arch, checkpoint=ckpt, progress=progress, **kwargs)
     save_atomic({"state_dict": sd, "heldout_acc": acc, "dataset": dataset, "num_classes": n, "arch": arch,
-                 "minutes": kwargs.get("minutes")}, path)  # a time budget, if any: the study retrains short ones
+                 "minutes": kwargs.get("minutes"), "recipe": rec.name},
+                path)  # a time budget, if any: the study retrains short ones and those of an older recipe
     ckpt.unlink(missing_ok=True)
     return path, acc
 
@@ -348,20 +349,24 @@ def pretrain_and_save(
 def pretrain_source(name: str, minutes: float, progress: bool = True, epochs: int | None = None) -> Path:
     """The checkpoint of i2p's own source ``name`` (:data:`ON_DEMAND`), trained now with a
     ``minutes`` budget if it is missing or was trained with a shorter budget than that
-    (e.g. by a smoke run); a checkpoint trained without a budget (``i2p pretrain2d``) is kept.
-    ``epochs``: default ON_DEMAND's, else the recipe's."""
+    (e.g. by a smoke run) or with another recipe than its arch's now (:func:`default_recipe`;
+    files saved before the recipe was recorded were trained with ``teaching``); a checkpoint
+    trained without a budget (``i2p pretrain2d``) is kept. ``epochs``: default ON_DEMAND's,
+    else the recipe's."""
     if name not in ON_DEMAND:
         raise ValueError(f"{name!r} is not one of i2p's on-demand sources ({', '.join(ON_DEMAND)})")
-    try:
-        path = find_weights(name)
-        have = torch.load(path, map_location="cpu", weights_only=True).get("minutes")
-        if have is None or have >= minutes:
-            return path
-        why = f"it was trained for {have:g} min, {minutes:g} are asked for"
-    except WeightsUnavailable:
-        why = "it is not on this machine"
     kw = dict(ON_DEMAND[name])
     dataset, arch = kw.pop("dataset"), kw.pop("arch")
+    try:
+        path = find_weights(name)
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        have, made_with, recipe = saved.get("minutes"), saved.get("recipe", "teaching"), default_recipe(arch)
+        if have is None or (have >= minutes and made_with == recipe):
+            return path
+        why = (f"it was trained for {have:g} min, {minutes:g} are asked for" if have < minutes else
+               f"it was trained with the {made_with} recipe, {arch} now pretrains with {recipe}")
+    except WeightsUnavailable:
+        why = "it is not on this machine"
     if epochs is not None:
         kw["epochs"] = epochs
     print(f"[i2p] pretraining {name} now: {why} (`i2p pretrain2d --dataset {dataset} --arch {arch}` trains a "

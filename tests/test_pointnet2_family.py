@@ -119,6 +119,11 @@ def test_on_demand_source_trains_once_then_comes_from_the_cache(tmp_path, monkey
     stamp = path.stat().st_mtime_ns
     assert pretrain2d.pretrain_source("pointnet2_ssg.fractaldb_points", minutes=0.05, progress=False) == path
     assert path.stat().st_mtime_ns == stamp  # trained with this budget already: not again
+    assert torch.load(path, weights_only=True)["recipe"] == "teaching-points"
+    monkeypatch.setitem(pretrain2d.DEFAULT_RECIPES, "pointnet2_ssg", "teaching")  # the arch's recipe changed
+    assert pretrain2d.pretrain_source("pointnet2_ssg.fractaldb_points", minutes=0.05, progress=False, epochs=1) == path
+    assert "trained with the teaching-points recipe" in capsys.readouterr().out
+    assert torch.load(path, weights_only=True)["recipe"] == "teaching"
     with pytest.raises(ValueError, match="not one of i2p's on-demand sources"):
         pretrain2d.pretrain_source("resnet50.tinyimagenet", minutes=1)
 
