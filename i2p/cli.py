@@ -130,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--categories", type=int, default=100, help="fractaldb: number of categories (paper: 1000 or 10000)")
     t.add_argument("--instances", type=int, default=100, help="fractaldb: images per category (paper: 1000)")
     t.add_argument("--size", type=int, default=32, help="image side in pixels")
-    t.add_argument("--recipe", default="teaching", choices=sorted(RECIPES_2D),
-                   help="teaching: SGD 0.02, cosine, 10 epochs (minutes on a CPU); paper: the paper's Tiny-ImageNet "
+    t.add_argument("--recipe", default=None, choices=sorted(RECIPES_2D),
+                   help="default: teaching-points for pointnet2_ssg, teaching for the ResNets. "
+                   "teaching: SGD 0.02, cosine, 10 epochs (minutes on a CPU); teaching-points: Adam 1e-3, batch 32, "
+                   "cosine, 10 epochs (PointNet++ on images-as-points, minutes on a CPU); paper: the paper's Tiny-ImageNet "
                    "recipe (PyTorch ImageNet example: SGD 0.1, x0.1 every 30 epochs, 90 epochs, batch 256, "
                    "random-resized crop + flip); paper-points: the paper's PointNet++ images-as-points recipe "
                    "(SGD 0.1, x0.1 every 30 epochs, 90 epochs, batch 64)")

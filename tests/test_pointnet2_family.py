@@ -88,6 +88,24 @@ def test_images_as_points_pretraining_saves_a_checkpoint_the_family_loads(tmp_pa
     assert (paper.lr, paper.step_every, paper.step_gamma, paper.epochs, paper.batch_size) == (0.1, 30, 0.1, 90, 64)
 
 
+def test_images_as_points_pretrain_with_adam_by_default(tmp_path):
+    """SGD 0.02 at batch 64 learned too slowly for the study's minutes (README, "PointNet++
+    (Table 2)"): pointnet2_ssg pretrains with the teaching-points recipe unless told otherwise."""
+    from i2p.pretrain2d import RECIPES_2D, Recipe2D, default_recipe, pretrain_2d, render_shapes2d
+
+    rec = RECIPES_2D[default_recipe("pointnet2_ssg")]
+    assert (rec.name, rec.optimizer, rec.lr, rec.batch_size) == ("teaching-points", "adam", 1e-3, 32)
+    assert default_recipe("resnet18") == "teaching" and RECIPES_2D["teaching"].optimizer == "sgd"
+    x, y = render_shapes2d(16, size=8, seed=0)
+    ckpt = tmp_path / "c.pt"
+    pretrain_2d(x, y, 6, "pointnet2_ssg", epochs=1, batch_size=8, checkpoint=ckpt, progress=False)
+    state = torch.load(ckpt, weights_only=False)
+    assert state["run"]["recipe"] == "teaching-points"
+    assert all("exp_avg" in s for s in state["optimizer"]["state"].values())  # Adam's moments, not SGD's momentum
+    with pytest.raises(ValueError, match="optimizer must be 'sgd' or 'adam'"):
+        Recipe2D("x", lr=1.0, batch_size=1, epochs=1, optimizer="lamb")
+
+
 def test_on_demand_source_trains_once_then_comes_from_the_cache(tmp_path, monkeypatch, capsys):
     from i2p import pretrain2d
     from i2p.weights import find_weights
@@ -101,6 +119,11 @@ def test_on_demand_source_trains_once_then_comes_from_the_cache(tmp_path, monkey
     stamp = path.stat().st_mtime_ns
     assert pretrain2d.pretrain_source("pointnet2_ssg.fractaldb_points", minutes=0.05, progress=False) == path
     assert path.stat().st_mtime_ns == stamp  # trained with this budget already: not again
+    assert torch.load(path, weights_only=True)["recipe"] == "teaching-points"
+    monkeypatch.setitem(pretrain2d.DEFAULT_RECIPES, "pointnet2_ssg", "teaching")  # the arch's recipe changed
+    assert pretrain2d.pretrain_source("pointnet2_ssg.fractaldb_points", minutes=0.05, progress=False, epochs=1) == path
+    assert "trained with the teaching-points recipe" in capsys.readouterr().out
+    assert torch.load(path, weights_only=True)["recipe"] == "teaching"
     with pytest.raises(ValueError, match="not one of i2p's on-demand sources"):
         pretrain2d.pretrain_source("resnet50.tinyimagenet", minutes=1)
 
