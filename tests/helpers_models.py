@@ -114,3 +114,15 @@ def clouds(task: str, n: int = 6, gen_seed: int = 0) -> list[dict]:
         lab = (pts[:, 0] > 0).long() + (pts[:, 1] > 0).long() if task == "seg" else torch.tensor(i % 3)
         out.append({"points": pts, "feats": torch.cat([pts, torch.rand(len(pts), 1, generator=g)], 1), "label": lab})
     return out
+
+
+def assert_range_model_learns(model: nn.Module, x: torch.Tensor) -> None:
+    """One backward pass through a range-image segmenter reaches the input and gives every
+    parameter of its input layer, backbone and output layer a nonzero gradient."""
+    y = model(x)
+    assert y.shape[-2:] == x.shape[-2:]
+    y.square().mean().backward()
+    assert x.grad.abs().sum() > 0
+    for name in ("input_layer", "backbone", "output_layer"):
+        grads = [p.grad for p in getattr(model, name).parameters()]
+        assert all(g is not None for g in grads) and sum(g.abs().sum() for g in grads) > 0, name
