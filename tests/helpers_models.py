@@ -116,11 +116,11 @@ def clouds(task: str, n: int = 6, gen_seed: int = 0) -> list[dict]:
     return out
 
 
-def assert_range_model_learns(model: nn.Module, x: torch.Tensor) -> None:
-    """One backward pass through a range-image segmenter reaches the input and gives every
-    parameter of its input layer, backbone and output layer a nonzero gradient."""
+def assert_range_model_learns(model: nn.Module, x: torch.Tensor, shape: tuple[int, ...]) -> None:
+    """A range-image segmenter's output has ``shape``, and one backward pass reaches the input
+    and gives every parameter of its input layer, backbone and output layer a nonzero gradient."""
     y = model(x)
-    assert y.shape[-2:] == x.shape[-2:]
+    assert y.shape == shape
     y.square().mean().backward()
     assert x.grad.abs().sum() > 0
     for name in ("input_layer", "backbone", "output_layer"):

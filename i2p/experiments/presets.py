@@ -56,8 +56,8 @@ MODEL_RECIPES: dict[str, dict[str, RecipeSection]] = {
 }
 
 #: minutes per run on 2 CPU cores with EfficientNet-Lite0 (SemanticKITTI: half an hour).
-#: ModelNet: calibrated (README, runs `v4`/`v7`: seed std 1-4 points where 25 epochs at lr 0.05 gave 3-5); S3DIS:
-#: calibrated for headroom (`s3dis-v2`; its rows do not spread: the decoder does the work);
+#: ModelNet: calibrated (README, runs `v4`/`v7`: seed std 1-4 points where 25 epochs at lr
+#: 0.05 gave 3-5); S3DIS: calibrated for headroom (`s3dis-v2`; its rows do not spread: the decoder does the work);
 #: SemanticKITTI: calibrated (README, `kp1`, `klong`): at 300 steps every row and control
 #: sat at 18-19 mIoU (small classes at 0 IoU, a per-point lookup table's level); at 1500
 #: steps the network learns them and rows reach 36-40 -- the only budget measured that does
