@@ -11,7 +11,7 @@ from i2p.cli import main
 from i2p.data import registry
 from i2p.experiments import ConfigError, ExperimentConfig, compare, load_runs, paper_cells, preset, presets, run
 from i2p.experiments.presets import REAL_DIRS
-from i2p.experiments.runs import Record, evaluate_run, summarize
+from i2p.experiments.runs import Record, evaluate_run, load_run_model, summarize
 
 LITE0 = "efficientnet_lite0.imagenet1k"
 TINY_MODELNET = {"classes": ["chair", "cup", "table"], "train": 4, "test": 3}
@@ -254,6 +254,35 @@ def test_eval_reproduces_the_record_and_refuses_other_models(store, tmp_path):
     (broken / "ckpt" / "last.pt").write_bytes(b"\x80\x02junk")
     with pytest.raises(ValueError, match="cannot read checkpoint .*damaged"):
         evaluate_run(broken, progress=False)
+
+
+def test_eval_uses_the_data_the_run_recorded_after_its_profile_changed(store, monkeypatch):
+    root, cfg, (rec, _) = store
+    spec = registry.get("modelnet40")
+    monkeypatch.setitem(spec.profiles, "teaching", {**spec.profiles["teaching"], "noise": 0.2, "occlusion": 0.5})
+    assert cfg.resolved_data() != rec.data  # today's profile would make other test shapes
+    _, pinned, _, _ = load_run_model(rec.folder)
+    assert pinned.resolved_data() == rec.data
+    m = evaluate_run(rec.folder, progress=False)
+    assert m["confusion"] == rec.metrics["confusion"] and m["loss"] == pytest.approx(rec.metrics["loss"])
+
+
+def test_eval_on_other_data_of_the_same_classes(store, capsys):
+    root, cfg, (rec, _) = store
+    bigger = evaluate_run(rec.folder, data=["data.options.test=6"], progress=False)
+    assert sum(map(sum, rec.metrics["confusion"])) == 3 * 3 and sum(map(sum, bigger["confusion"])) == 3 * 6
+    assert cfg.with_overrides(["data.options.test=6"]).data.options == {**TINY_MODELNET, "test": 6}
+    with pytest.raises(ConfigError, match=r"change the data only \(data.\*\), not model.scope"):
+        evaluate_run(rec.folder, data={"model.scope": "io"}, progress=False)
+    with pytest.raises(ConfigError, match="trained on 3 classes .* give 2"):
+        evaluate_run(rec.folder, data=["data.options.classes=[chair, cup]"], progress=False)
+    with pytest.raises(ConfigError, match="unknown SynthModelNet option"):
+        evaluate_run(rec.folder, data=["data.options.colour=1"], progress=False)
+    assert main(["eval", rec.folder, "data.options.test=6", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["top1"] == bigger["top1"]
+    assert main(["eval", rec.folder, "recipe.lr=1"]) == 2
+    err = capsys.readouterr().err
+    assert "change the data only" in err and "Traceback" not in err
 
 
 def test_cli_train_runs_and_presets(store, capsys, tmp_path, monkeypatch):

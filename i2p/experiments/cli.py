@@ -81,7 +81,8 @@ def _train(a: argparse.Namespace) -> int:
 def _eval(a: argparse.Namespace) -> int:
     from .runs import evaluate_run
 
-    m = evaluate_run(a.target, config=a.config, split=a.split, store=a.store, progress=not a.no_progress)
+    m = evaluate_run(a.target, config=a.config, split=a.split, data=a.overrides, store=a.store,
+                     progress=not a.no_progress)
     print(json.dumps({k: m[k] for k in ("loss", "top1", "mean_acc", "miou")}, indent=1))
     return 0
 
@@ -138,6 +139,8 @@ def add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(func=_train)
     e = sub.add_parser("eval", help="evaluate a run's (or a checkpoint's) model")
     e.add_argument("target", help="a run folder, a run key, or a checkpoint file")
+    e.add_argument("overrides", nargs="*", metavar="data.key=value",
+                   help="evaluate on other data, e.g. data.options.val_sweeps=48 (same classes)")
     e.add_argument("--config", default=None, help="the experiment config of a checkpoint outside a run folder")
     e.add_argument("--split", default=None, help="default: the split the paper evaluates on")
     e.add_argument("--store", default=DEFAULT_STORE)

@@ -147,11 +147,16 @@ class ExperimentConfig:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
     def with_overrides(self, overrides: list[str] | dict) -> "ExperimentConfig":
-        """A copy with ``key=value`` overrides (dotted keys, YAML values) applied."""
+        """A copy with ``key=value`` overrides (dotted keys, YAML values) applied;
+        ``data.options.NAME=value`` sets one generator option and keeps the others (the
+        option names are checked by :meth:`validate`)."""
         d = self.to_dict()
         items = parse_overrides(overrides) if isinstance(overrides, list) else overrides
         for key, value in items.items():
             *path, last = key.split(".")
+            if path == ["data", "options"]:
+                d["data"]["options"] = {**(d["data"]["options"] or {}), last: value}
+                continue
             node = d
             for p in path:
                 if p not in _SECTIONS or not isinstance(node.get(p), dict):

@@ -23,6 +23,7 @@ import platform
 import re
 import subprocess
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -30,7 +31,7 @@ from typing import Any, Callable, Iterable, Sequence
 import torch
 
 from ..files import check_writable, file_lock, write_atomic
-from .config import ConfigError, ExperimentConfig
+from .config import ConfigError, ExperimentConfig, parse_overrides
 
 __all__ = ["Record", "run", "sweep", "load_runs", "find_run", "evaluate_run", "load_run_model", "initial_model", "load_split", "train_config", "summarize", "DEFAULT_STORE", "RECORD"]
 
@@ -382,6 +383,8 @@ def load_run_model(target: str | Path, *, config: str | Path | None = None, stor
     if config is None and folder is None:
         raise ConfigError(f"{ckpt} is not inside a run folder: give the config it was trained with (--config)")
     cfg = ExperimentConfig.load(config if config is not None else folder / "config.yaml").validate(check_weights=False)
+    if folder is not None and (folder / RECORD).is_file():
+        cfg = _with_recorded_data(cfg, Record.load(folder))
     if not ckpt.is_file():
         raise FileNotFoundError(f"{ckpt} not found: the run has not finished an epoch yet")
     try:
@@ -402,6 +405,20 @@ def load_run_model(target: str | Path, *, config: str | Path | None = None, stor
     return model, cfg, spec, tcfg
 
 
+def _with_recorded_data(cfg: ExperimentConfig, record: Record) -> ExperimentConfig:
+    """``cfg`` with the generator options its run recorded: a stand-in profile changed since
+    (more test sweeps, another sensor) must not change the data, or a range model's
+    projection, a finished run is evaluated on."""
+    if cfg.data.profile == "real" or not record.data:
+        return cfg
+    from ..data.registry import get as get_dataset
+
+    if record.data["generator_version"] != get_dataset(cfg.data.dataset).generator_version:
+        warnings.warn(f"{record.folder} was made by {cfg.data.dataset} stand-in generator version "
+                      f"{record.data['generator_version']}, this i2p has another: its data differ from the run's")
+    return cfg.with_overrides({"data.options": record.data["options"]})
+
+
 def initial_model(config: ExperimentConfig, seed: int | None = None, progress: bool = False):
     """(model, trainer config) of a run of ``config`` as it starts: 2D weights inflated,
     scope applied, nothing trained yet -- the "before" of a before/after comparison."""
@@ -415,12 +432,34 @@ def initial_model(config: ExperimentConfig, seed: int | None = None, progress: b
 
 
 def evaluate_run(target: str | Path, *, config: str | Path | None = None, split: str | None = None,
-                 store: str | Path = DEFAULT_STORE, progress: bool = True) -> dict:
+                 data: list[str] | dict | None = None, store: str | Path = DEFAULT_STORE,
+                 progress: bool = True) -> dict:
     """Metrics of a run's last checkpoint on ``split`` (default: the paper's evaluation
     split). ``target``: a run folder, a run key, or a checkpoint file (then ``config``
-    names the experiment config it was trained with, unless it lies in a run folder)."""
+    names the experiment config it was trained with, unless it lies in a run folder).
+
+    ``data``: ``data.*`` overrides to evaluate on other data than the run's own, e.g.
+    ``["data.options.val_sweeps=48"]`` (a larger stand-in test set) or ``["data.profile=real",
+    "data.root=/data/S3DIS"]``; the class list must stay the one the model was trained on."""
     from ..train import evaluate
 
     model, cfg, spec, tcfg = load_run_model(target, config=config, store=store, progress=progress)
-    data = load_split(cfg, split or spec.eval_split, progress)
-    return _json_clean(evaluate(model, data, tcfg))
+    if data:
+        cfg = _eval_data(cfg, spec, data)
+    return _json_clean(evaluate(model, load_split(cfg, split or spec.eval_split, progress), tcfg))
+
+
+def _eval_data(cfg: ExperimentConfig, spec, data: list[str] | dict) -> ExperimentConfig:
+    """``cfg`` with ``data.*`` overrides, checked: only the data changes, not its classes."""
+    items = parse_overrides(data) if isinstance(data, list) else data
+    other = sorted(k for k in items if not k.startswith("data."))
+    if other:
+        raise ConfigError(f"evaluation overrides change the data only (data.*), not {', '.join(other)}: "
+                          "the model is the run's")
+    new = cfg.with_overrides(items).validate(check_weights=False)
+    trained, now = _classes(cfg, spec), _classes(new, spec)
+    if now != trained:
+        raise ConfigError(f"the run was trained on {len(trained)} classes ({', '.join(trained[:5])}"
+                          f"{' ...' if len(trained) > 5 else ''}); these data overrides give {len(now)}: "
+                          "evaluate on data with the same classes")
+    return new
