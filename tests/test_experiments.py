@@ -278,8 +278,10 @@ def test_eval_on_other_data_of_the_same_classes(store, capsys):
         evaluate_run(rec.folder, data=["data.options.classes=[chair, cup]"], progress=False)
     with pytest.raises(ConfigError, match="unknown SynthModelNet option"):
         evaluate_run(rec.folder, data=["data.options.colour=1"], progress=False)
+    assert bigger["task"] == "cls" and bigger["classes"] == TINY_MODELNET["classes"]
     assert main(["eval", rec.folder, "data.options.test=6", "--no-progress"]) == 0
-    assert json.loads(capsys.readouterr().out)["top1"] == bigger["top1"]
+    out = json.loads(capsys.readouterr().out)
+    assert out["top1"] == bigger["top1"] and "iou" not in out  # per-class IoU: for segmentation
     assert main(["eval", rec.folder, "recipe.lr=1"]) == 2
     err = capsys.readouterr().err
     assert "change the data only" in err and "Traceback" not in err
@@ -317,13 +319,17 @@ def test_cli_train_runs_and_presets(store, capsys, tmp_path, monkeypatch):
     ("s3dis", {"rooms_per_area": 1, "room_size": [3.0, 3.5], "points": [3000, 4000]}),
     ("semantickitti", {"sequences": [0, 8], "sweeps": 1, "val_sweeps": 1, "azimuths": 96}),
 ])
-def test_segmentation_runs_land_in_the_store(dataset, options, tmp_path):
+def test_segmentation_runs_land_in_the_store(dataset, options, tmp_path, capsys):
     cfg = tiny(**{"data.dataset": dataset, "data.options": options, "recipe.epochs": 1, "recipe.batch_size": 2,
                   "recipe.voxel_size": 0.2, "recipe.seg_loss": "voxel"})
     (rec,) = run(cfg, store=tmp_path, progress=False)
     assert rec.setup["task"] == "seg" and 0 <= rec.metrics["miou"] <= 1 and rec.metric == rec.metrics["miou"]
     assert len(rec.metrics["iou"]) == registry.get(dataset).num_classes
     assert Record.load(rec.folder).metrics == rec.metrics
+    assert main(["eval", rec.folder, "--no-progress"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["miou"] == pytest.approx(rec.metrics["miou"]) and list(out["iou"]) == rec.classes
+    assert [v for v in out["iou"].values() if v is not None] == pytest.approx([v for v in rec.metrics["iou"] if v is not None])
 
 
 # -- Table 2 ------------------------------------------------------------------------------------

@@ -83,7 +83,10 @@ def _eval(a: argparse.Namespace) -> int:
 
     m = evaluate_run(a.target, config=a.config, split=a.split, data=a.overrides, store=a.store,
                      progress=not a.no_progress)
-    print(json.dumps({k: m[k] for k in ("loss", "top1", "mean_acc", "miou")}, indent=1))
+    out = {k: m[k] for k in ("loss", "top1", "mean_acc", "miou")}
+    if m["task"] == "seg":  # per class: which classes carry (or sink) the mIoU
+        out["iou"] = dict(zip(m["classes"], m["iou"]))
+    print(json.dumps(out, indent=1))
     return 0
 
 

@@ -440,13 +440,16 @@ def evaluate_run(target: str | Path, *, config: str | Path | None = None, split:
 
     ``data``: ``data.*`` overrides to evaluate on other data than the run's own, e.g.
     ``["data.options.val_sweeps=48"]`` (a larger stand-in test set) or ``["data.profile=real",
-    "data.root=/data/S3DIS"]``; the class list must stay the one the model was trained on."""
+    "data.root=/data/S3DIS"]``; the class list must stay the one the model was trained on.
+    The result also says the ``task`` and names the ``classes`` that ``iou`` and
+    ``confusion`` index."""
     from ..train import evaluate
 
     model, cfg, spec, tcfg = load_run_model(target, config=config, store=store, progress=progress)
     if data:
         cfg = _eval_data(cfg, spec, data)
-    return _json_clean(evaluate(model, load_split(cfg, split or spec.eval_split, progress), tcfg))
+    metrics = evaluate(model, load_split(cfg, split or spec.eval_split, progress), tcfg)
+    return _json_clean({**metrics, "task": spec.task, "classes": _classes(cfg, spec)})
 
 
 def _eval_data(cfg: ExperimentConfig, spec, data: list[str] | dict) -> ExperimentConfig:
