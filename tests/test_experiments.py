@@ -278,6 +278,8 @@ def test_eval_on_other_data_of_the_same_classes(store, capsys):
         evaluate_run(rec.folder, data=["data.options.classes=[chair, cup]"], progress=False)
     with pytest.raises(ConfigError, match="unknown SynthModelNet option"):
         evaluate_run(rec.folder, data=["data.options.colour=1"], progress=False)
+    with pytest.raises(ConfigError, match="fails `i2p data check"):  # real data: checked; the stand-in options go
+        evaluate_run(rec.folder, data=["data.profile=real", "data.root=/no/ModelNet40"], progress=False)
     assert bigger["task"] == "cls" and bigger["classes"] == TINY_MODELNET["classes"]
     assert main(["eval", rec.folder, "data.options.test=6", "--no-progress"]) == 0
     out = json.loads(capsys.readouterr().out)

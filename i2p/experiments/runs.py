@@ -454,11 +454,13 @@ def evaluate_run(target: str | Path, *, config: str | Path | None = None, split:
 
 def _eval_data(cfg: ExperimentConfig, spec, data: list[str] | dict) -> ExperimentConfig:
     """``cfg`` with ``data.*`` overrides, checked: only the data changes, not its classes."""
-    items = parse_overrides(data) if isinstance(data, list) else data
+    items = parse_overrides(data) if isinstance(data, list) else dict(data)
     other = sorted(k for k in items if not k.startswith("data."))
     if other:
         raise ConfigError(f"evaluation overrides change the data only (data.*), not {', '.join(other)}: "
                           "the model is the run's")
+    if items.get("data.profile") == "real":  # the stand-in's generator options do not apply
+        items.setdefault("data.options", {})
     new = cfg.with_overrides(items).validate(check_weights=False)
     trained, now = _classes(cfg, spec), _classes(new, spec)
     if now != trained:
