@@ -53,11 +53,3 @@ def pytest_configure(config):
 
     if os.environ.get("PYTEST_XDIST_WORKER"):
         torch.set_num_threads(1)
-
-
-def pytest_collection_modifyitems(config, items):
-    """Files with end-to-end (``slow``) tests first: under ``--dist loadfile`` a file runs on
-    one worker, so the longest files must start at once instead of being the suite's tail
-    (the Makefile turns off pytest-xdist's reordering by test count for this)."""
-    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_files)  # stable: the order within a file is kept
