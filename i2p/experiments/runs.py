@@ -383,15 +383,15 @@ def load_run_model(target: str | Path, *, config: str | Path | None = None, stor
     if config is None and folder is None:
         raise ConfigError(f"{ckpt} is not inside a run folder: give the config it was trained with (--config)")
     cfg = ExperimentConfig.load(config if config is not None else folder / "config.yaml").validate(check_weights=False)
+    spec = get_dataset(cfg.data.dataset)
     if folder is not None and (folder / RECORD).is_file():
-        cfg = _with_recorded_data(cfg, Record.load(folder))
+        cfg = _with_recorded_data(cfg, spec, Record.load(folder))
     if not ckpt.is_file():
         raise FileNotFoundError(f"{ckpt} not found: the run has not finished an epoch yet")
     try:
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
     except Exception as e:  # truncated or not a torch file
         raise ValueError(f"cannot read checkpoint {ckpt} ({type(e).__name__}: {e}); it is damaged") from None
-    spec = get_dataset(cfg.data.dataset)
     trained_task = (state.get("config") or {}).get("task")
     if trained_task not in (None, spec.task):
         raise ValueError(f"{ckpt} was trained for a {trained_task} task; {spec.name} is {spec.task}")
@@ -405,15 +405,13 @@ def load_run_model(target: str | Path, *, config: str | Path | None = None, stor
     return model, cfg, spec, tcfg
 
 
-def _with_recorded_data(cfg: ExperimentConfig, record: Record) -> ExperimentConfig:
+def _with_recorded_data(cfg: ExperimentConfig, spec, record: Record) -> ExperimentConfig:
     """``cfg`` with the generator options its run recorded: a stand-in profile changed since
     (more test sweeps, another sensor) must not change the data, or a range model's
     projection, a finished run is evaluated on."""
     if cfg.data.profile == "real" or not record.data:
         return cfg
-    from ..data.registry import get as get_dataset
-
-    if record.data["generator_version"] != get_dataset(cfg.data.dataset).generator_version:
+    if record.data["generator_version"] != spec.generator_version:
         warnings.warn(f"{record.folder} was made by {cfg.data.dataset} stand-in generator version "
                       f"{record.data['generator_version']}, this i2p has another: its data differ from the run's")
     return cfg.with_overrides({"data.options": record.data["options"]})
