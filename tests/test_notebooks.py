@@ -2,14 +2,12 @@
 executed top to bottom at the smoke profile, writing its figures and its part of the report."""
 from __future__ import annotations
 
-import json
-
 import nbformat
 import pytest
 
-from i2p.study import list_notebooks, project_root, run_study
+from helpers_study import BOOKS, SMOKE_HALVES, check_smoke_study
+from i2p.study import run_study
 
-BOOKS = list_notebooks(project_root() / "notebooks")
 PARAMETERS = {"profile", "device", "precision", "seeds", "store", "figures", "real_data", "interactive"}
 
 
@@ -35,25 +33,13 @@ def test_notebook_is_well_formed(book):
     assert "Study(" in code and ".reading(" in code  # runs through the study layer, reads from numbers
 
 
+def test_the_smoke_halves_cover_every_notebook():
+    assert [n for half in SMOKE_HALVES for n in half] == [b.stem[:2] for b in BOOKS]
+
+
 @pytest.mark.slow
-def test_every_notebook_runs_at_smoke_and_reports(tmp_path):
-    figs, out = tmp_path / "figures", tmp_path / "study"
-    results = run_study("smoke", out=out, store=tmp_path / "runs", figures=figs, progress=False)
-    failed = {r.notebook: r.error for r in results if r.status != "ok"}
-    assert not failed, failed
-    report = (out / "index.html").read_text()
-    for r in results:
-        assert (out / r.output).is_file() and (out / r.html).is_file()
-        assert f'href="{r.output}"' in report
-        summary = json.loads((figs / r.notebook / "summary.json").read_text())
-        assert summary["readings"], f"{r.notebook} recorded no reading"
-        for f in summary["figures"]:
-            for name in f["files"]:
-                assert (figs / r.notebook / name).stat().st_size > 0
-        assert any(f["key"] for f in summary["figures"]), f"{r.notebook} marked no key figure"
-        executed = nbformat.read(out / r.output, as_version=4)
-        errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-        assert not errors
+def test_notebooks_00_to_04_run_at_smoke_and_report(tmp_path):
+    check_smoke_study(tmp_path, SMOKE_HALVES[0])  # 05-09: test_notebooks_late.py
 
 
 @pytest.mark.slow
