@@ -19,7 +19,7 @@ from i2p.viz import export
 def test_difference_beyond_within_and_unknown():
     far = difference([60, 61, 59], [50, 51, 49], ("pre", "rand"))
     assert far.beyond_noise is True and far.delta == pytest.approx(10)
-    assert "ahead of" in far.text and "beyond seed noise" in far.text
+    assert "ahead of" in far.text and "beyond seed noise" in far.text and far.text.endswith(".")  # joined as sentences
     near = difference([50, 53, 47], [49, 52, 46])
     assert near.beyond_noise is False and "within seed noise" in near.text
     one = difference([50], [40, 41])

@@ -44,10 +44,9 @@ class Difference:
         sign = "ahead of" if self.delta > 0 else "behind"
         head = f"{self.a} is {abs(self.delta):.1f} points {sign} {self.b}"
         if self.beyond_noise is None:
-            return head + " (one seed: no noise estimate)"
-        if self.beyond_noise:
-            return head + f", beyond seed noise (2·SE = {2 * self.se:.1f})"
-        return head + f", within seed noise (2·SE = {2 * self.se:.1f})"
+            return head + " (one seed: no noise estimate)."
+        verdict = "beyond" if self.beyond_noise else "within"
+        return head + f", {verdict} seed noise (2·SE = {2 * self.se:.1f})."
 
 
 def difference(a: Sequence[float], b: Sequence[float], names: tuple[str, str] = ("a", "b")) -> Difference:
