@@ -41,7 +41,7 @@ POINTNET_RECIPE = RecipeSection(optimizer="adam", lr=1e-3, batch_size=32, epochs
 POINTNET_TEACHING_RECIPE = RecipeSection(optimizer="adam", lr=1e-3, batch_size=16, epochs=6, weight_decay=0.0)
 #: the range-image stand-in on SynthKITTI: SqueezeSegV3's SGD (lr 0.01, momentum 0.9, wd
 #: 1e-4) for 150 epochs of the 20 teaching sweeps (64 x 384 images, 1500 steps as the voxel
-#: rows), 12-16 min per run on one CPU thread: at 30 epochs every row and the random control
+#: rows), 11-17 min per run on one CPU thread: at 30 epochs every row and the random control
 #: ended at 18-19 mIoU (`calibrange`); at 150 frozen ImageNet blocks clear a random frozen
 #: backbone beyond seed noise (README, `rlong`)
 RANGE_TEACHING_RECIPE = RecipeSection(lr=0.01, batch_size=2, epochs=150, schedule="cosine")
