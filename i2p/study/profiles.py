@@ -53,7 +53,8 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
         # took 20 min with other jobs running (16 shapes per class: 10 steps per epoch)
         "pointnet2_ssg": {"recipe.epochs": 2, "data.options": {**_TEN, "train": 16}},
         "range_lite0": {"recipe.epochs": 2},
-    }, timeout_min=20, blurb="the core rows, one seed, short recipes: the whole study in ~30 min on 2 CPU cores"),
+    }, timeout_min=20,
+        blurb="the core rows, one seed, short recipes: ~30 min on 2 CPU cores with fast bfloat16, ~50 in float32"),
     Profile("teaching", "teaching", None, full=True, timeout_min=24 * 60,
             blurb="every teaching cell, the calibrated teaching recipes, 3 seeds: hours on 2 CPU cores"),
     Profile("paper", "paper", None, full=True, timeout_min=14 * 24 * 60,
