@@ -1,6 +1,7 @@
 """What a range-image model sees and says: the sweep as its 2D network reads it.
 
-A projection-based model (paper §4.2) segments a ``64 x 512`` range image, and every
+A projection-based model (paper §4.2) segments a range image (64 beams by one column per
+azimuth step: 64 x 2048 for the real HDL-64E, 64 x 384 for SynthKITTI teaching), and every
 point of the sweep takes a label back from it (:mod:`i2p.range_image`). Each pixel shows
 only its closest point; the points hidden behind it are not in the image at all and get
 their label from RangeNet++'s kNN vote among neighbouring pixels. Two views of that step:
