@@ -27,7 +27,7 @@ study: $(VENV)/.ok
 	$(PY) -m i2p study --profile $(PROFILE)
 
 test: $(VENV)/.dev-ok
-	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 bench: $(VENV)/.ok
 	$(PY) benchmarks/sparse_conv.py --precision bf16
