@@ -62,7 +62,7 @@ def pytest_configure(config):
 #: the longest test files (~3-3.5 min each on one worker, measured 2026-12-07), scheduled
 #: first: ``--dist loadfile --no-loadscope-reorder`` (``make test``) hands out files in
 #: collection order (xdist's default reorders them by test count, which put these few-test
-#: files last), and one of these last alone on a worker made the suite's tail 3 min longer
+#: files last), and one of these last alone on a worker made the suite ~2.5 min longer
 LONG_FILES_FIRST = ("test_notebooks_late.py", "test_notebooks.py", "test_study_plan.py", "test_precision.py")
 
 

@@ -1,7 +1,8 @@
 """The branches of the study only the big profiles take, planned without computing.
 
-Its own file: eleven notebook kernels start for the dry runs (~2.5 min), so under
-``pytest -n 2 --dist loadfile`` it runs beside the smoke halves instead of after one."""
+Its own file: eleven notebook kernels start for the dry runs (~2.5-3 min), so under
+``make test`` it runs on its own worker beside a smoke half (``conftest.LONG_FILES_FIRST``)
+instead of after one."""
 from __future__ import annotations
 
 import pytest
