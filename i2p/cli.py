@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .data.cli import add_data_commands
+from .data.cli import add_data_commands, seed_arg
 from .experiments.cli import add_experiment_commands
 from .finetune import FinetuneScope
 from .inflate import TRANSFORM_NAMES
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="; ".join(f"{s.value}: {s.label}" for s in FinetuneScope))
     q.add_argument("--out", default="runs/quickstart")
     q.add_argument("--device", default="auto")
-    q.add_argument("--seed", type=int, default=777)
+    q.add_argument("--seed", type=seed_arg, default=777)
     q.add_argument("--no-progress", action="store_true")
     q.set_defaults(func=_quickstart)
     sub.add_parser("info", help="torch, sparse backend and which 2D weights are on this machine").set_defaults(func=_info)
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--batch-size", type=int, default=None, help="default: the recipe's")
     t.add_argument("--minutes", type=float, default=None, help="stop after this budget")
     t.add_argument("--lr", type=float, default=None, help="default: the recipe's")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=seed_arg, default=0)
     t.add_argument("--device", default="cpu")
     t.add_argument("--name", default=None, help="checkpoint label (default: the dataset), e.g. tinyimagenet")
     t.add_argument("--out", default=None, help="checkpoint path (default: the weights cache)")

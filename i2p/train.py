@@ -29,7 +29,7 @@ from .metrics import confusion_matrix, summarize_confusion
 from .precision import PRECISIONS, Precision, autocast, check_finite_loss, resolve_precision
 
 __all__ = ["TrainConfig", "SCHEDULES", "SEG_LOSSES", "OPTIMIZERS", "fit", "build_optimizer", "fused_optimizer",
-           "FUSED_OPTIMIZER_DEVICES", "evaluate", "voxel_labels", "seed_everything", "save_atomic",
+           "FUSED_OPTIMIZER_DEVICES", "evaluate", "voxel_labels", "seed_everything", "is_seed", "MAX_SEED", "save_atomic",
            "pick_device", "check_device", "read_checkpoint"]
 
 
@@ -99,7 +99,7 @@ class TrainConfig:
             checks.append((ok, f"{name} must be a finite number {'>' if strict else '>='} 0, got {v!r}"))
         checks += [
             (not _is_number(self.momentum) or self.momentum < 1, f"momentum must be < 1, got {self.momentum!r}"),
-            (_is_int(self.seed), f"seed must be an int, got {self.seed!r}"),
+            (is_seed(self.seed), f"seed must be an int in [0, {MAX_SEED}], got {self.seed!r}"),
             (_is_int(self.num_workers) and self.num_workers >= 0, f"num_workers must be an int >= 0, got {self.num_workers!r}"),
             (_is_int(self.ignore_index), f"ignore_index must be an int, got {self.ignore_index!r}"),
             (self.num_classes is None or (_is_int(self.num_classes) and self.num_classes >= 2),
@@ -117,6 +117,16 @@ class TrainConfig:
 
 def _is_int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
+
+
+#: numpy takes seeds in [0, 2**32) and ``fit`` adds the rank and the epoch to a run's seed:
+#: seeds stop at 2**31 - 1 so every derived seed stays valid
+MAX_SEED = 2**31 - 1
+
+
+def is_seed(v: object) -> bool:
+    """Whether ``v`` is a seed every generator accepts (checked up front, not mid-run)."""
+    return _is_int(v) and 0 <= v <= MAX_SEED
 
 
 def _is_number(v: object) -> bool:

@@ -431,7 +431,6 @@ def test_s3dis_check_parses_every_annotation_by_default(tmp_path, capsys):
     (["data", "make", "kitti", "--profile", "huge"], "unknown SynthKITTI profile 'huge'; choose one of teaching, full"),
     (["data", "make", "kitti", "modelnet", "--profile", "huge"], "unknown SynthKITTI profile 'huge'"),
     (["data", "make", "mnist"], "unknown data set 'mnist'; valid: modelnet40 (modelnet), s3dis, semantickitti (kitti)"),
-    (["data", "make", "kitti", "--seed", "-1"], "--seed must be >= 0, got -1"),
     (["data", "gallery", "--dpi", "0"], "--dpi must be between 1 and 600 (dots per inch; default 110), got 0"),
     (["data", "gallery", "--dpi", "-5"], "--dpi must be between 1 and 600"),
     (["data", "gallery", "--dpi", "100000"], "--dpi must be between 1 and 600"),
@@ -450,6 +449,19 @@ def test_data_user_errors_are_one_line_exit_2(tmp_path, capsys, argv, message):
     assert err.count("\n") == 1 and err.startswith("[i2p] error: ") and message.format(**fill) in err
     assert out == "" and "Traceback" not in err
     assert not list(tmp_path.glob("synth_*"))  # checked before any work
+
+
+@pytest.mark.parametrize("argv", [["data", "make", "kitti", "--seed", "-1"], ["quickstart", "--seed", "-1"],
+                                  ["pretrain2d", "--dataset", "shapes2d", "--seed", str(2**32)]])
+def test_seeds_numpy_would_refuse_are_usage_errors(tmp_path, capsys, argv, monkeypatch):
+    """A negative or too large seed used to pass argparse and fail in numpy once work had begun."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert f"argument --seed: must be an int in [0, 2147483647], got '{argv[-1]}'" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("argv", [["data", "make", "kitti", "--bogus"], ["data", "check", "x", "--dataset", "kitti", "--deep",

@@ -11,7 +11,20 @@ from pathlib import Path
 from ..files import check_writable, savefig_atomic
 from . import registry
 
-__all__ = ["add_data_commands"]
+__all__ = ["add_data_commands", "seed_arg"]
+
+
+def seed_arg(text: str) -> int:
+    """``--seed`` (an argparse type): a seed every generator takes, else a usage error before any work."""
+    from ..train import MAX_SEED, is_seed
+
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = None
+    if not is_seed(seed):
+        raise argparse.ArgumentTypeError(f"must be an int in [0, {MAX_SEED}], got {text!r}")
+    return seed
 
 
 def _specs(names: list[str]) -> list[registry.DatasetSpec]:
@@ -31,8 +44,6 @@ def _list(_: argparse.Namespace) -> int:
 
 def _make(a: argparse.Namespace) -> int:
     specs = _specs(a.datasets)
-    if a.seed < 0:
-        raise ValueError(f"--seed must be >= 0, got {a.seed}")
     for spec in specs:  # every value checked before anything is generated
         spec.resolve_options(a.profile)
     for spec in specs:
@@ -90,7 +101,7 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     m.add_argument("datasets", nargs="+", metavar="DATASET", help=names)
     m.add_argument("--profile", default="teaching", help="teaching (default) or full")
     m.add_argument("--out", default=None, help="data root (default $I2P_DATA or ~/.cache/i2p/data)")
-    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--seed", type=seed_arg, default=0)
     m.add_argument("--verify", action="store_true", help="also compare every cached file's SHA-1 with the manifest "
                    "(reads every byte; file sizes are always compared) and generate a damaged cache again")
     m.add_argument("--no-progress", action="store_true")

@@ -238,7 +238,7 @@ class ExperimentConfig:
         from ..inflate import TRANSFORM_NAMES
         from ..models import family_of
         from ..models.layers import HEADS
-        from ..train import OPTIMIZERS, SCHEDULES, SEG_LOSSES, TrainConfig
+        from ..train import MAX_SEED, OPTIMIZERS, SCHEDULES, SEG_LOSSES, TrainConfig, is_seed
         from ..weights import SOURCES, WeightsUnavailable, find_weights, how_to_get, weights_problem
 
         try:
@@ -247,8 +247,8 @@ class ExperimentConfig:
             scope = parse_scope(self.model.scope)
         except ValueError as e:
             raise ConfigError(str(e)) from None
-        _check(isinstance(self.seeds, list) and self.seeds and all(_is_int(s) for s in self.seeds),
-               f"seeds must be a non-empty list of ints, got {self.seeds!r}")
+        _check(isinstance(self.seeds, list) and self.seeds and all(is_seed(s) for s in self.seeds),
+               f"seeds must be a non-empty list of ints in [0, {MAX_SEED}], got {self.seeds!r}")
         _check(len(set(self.seeds)) == len(self.seeds), f"seeds repeat: {self.seeds}")
         _check(isinstance(self.device, str) and (self.device in ("auto", "cpu") or self.device.startswith("cuda")),
                f"device must be auto, cpu or cuda[:N], got {self.device!r}")
@@ -264,13 +264,14 @@ class ExperimentConfig:
                 spec.resolve_options(d.profile, d.options)
             except (ValueError, TypeError) as e:
                 raise ConfigError(f"data.options: {e}") from None
-        _check(_is_int(d.seed), f"data.seed must be an int, got {d.seed!r}")
+        _check(is_seed(d.seed), f"data.seed must be an int in [0, {MAX_SEED}], got {d.seed!r}")
         _check(d.fraction is None or d.k_shot is None, "data.fraction and data.k_shot exclude each other")
         _check(d.fraction is None or (isinstance(d.fraction, (int, float)) and 0 < d.fraction <= 1),
                f"data.fraction must be in (0, 1], got {d.fraction!r}")
         _check(d.k_shot is None or (_is_int(d.k_shot) and d.k_shot >= 1), f"data.k_shot must be an int >= 1, got {d.k_shot!r}")
         _check(d.k_shot is None or spec.task == "cls", "data.k_shot needs a classification data set")
-        _check(d.subset_seed == "run" or _is_int(d.subset_seed), f"data.subset_seed must be 'run' or an int, got {d.subset_seed!r}")
+        _check(d.subset_seed == "run" or is_seed(d.subset_seed),
+               f"data.subset_seed must be 'run' or an int in [0, {MAX_SEED}], got {d.subset_seed!r}")
         _check(isinstance(d.augment, bool), f"data.augment must be true or false, got {d.augment!r}")
 
         scratch = scope is FinetuneScope.SCRATCH
