@@ -10,6 +10,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from i2p.data.kitti.labels import TRAIN_SEQUENCES
+from i2p.data.kitti.spec import KittiSpec
 from i2p.study import Study, difference, fmt, get_profile, rank_agreement
 from i2p.study import runner as runner_mod
 from i2p.viz import export
@@ -105,6 +107,13 @@ def test_study_rows_follow_presets_and_profile(tmp_path, monkeypatch):
         Study("nb", "huge", store=tmp_path, figures=tmp_path)
     teaching = Study("nb", "teaching", store=tmp_path / "runs", figures=tmp_path / "fig", progress=False)
     assert teaching.full and teaching.row("x", "t1.io.modelnet40").config.seeds == [0, 1, 2]
+    # SynthKITTI: quick keeps 2 sweeps per sequence for voxel and range rows alike (its epochs
+    # stay short); teaching trains on the profile's 8 with the same number of steps as before
+    sweeps = KittiSpec().resolve_options("teaching")["sweeps"]
+    for cell in ("t1.io_stats.semantickitti", "t2.whole.hrnet_semantickitti"):
+        assert st.row(cell, cell).config.data.options == {"sweeps": 2} != {"sweeps": sweeps}
+        cfg = teaching.row(cell, cell).config
+        assert cfg.data.options == {} and cfg.recipe.epochs * sweeps * len(TRAIN_SEQUENCES) // cfg.recipe.batch_size >= 1500
     table = st.table(st.rows[:2])
     assert list(table["this run"]) == ["not run", "not run"] and table["paper"].iloc[0] == pytest.approx(78.69)
 
