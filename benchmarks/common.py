@@ -39,7 +39,7 @@ def add_device_args(p: argparse.ArgumentParser, sparse_conv: bool = True) -> Non
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     if not sparse_conv:
         return
-    p.add_argument("--algorithm", choices=["gather", "table"], default=None,
+    p.add_argument("--algorithm", choices=[*ops.ALGORITHMS, "auto"], default=None,
                    help="the sparse conv's algorithm on this device (default: i2p.sparse.ops.CONV_ALGORITHM)")
 
 

@@ -36,9 +36,9 @@ def small_chunks(monkeypatch):
     return 3
 
 
-@pytest.fixture(params=["gather", "table"])
+@pytest.fixture(params=["gather", "table", "grouped"])
 def algorithm(request, monkeypatch):
-    """Both conv algorithms (``ops.CONV_ALGORITHM``) on every device: the GPU's "table"
+    """Every conv algorithm (``ops.ALGORITHMS``) on every device: the GPU's "table"
     runs on the CPU too, so its numbers are checked where the suite runs."""
     from i2p.sparse import ops
 

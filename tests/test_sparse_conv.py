@@ -247,12 +247,60 @@ def test_table_conv_matches_dense_in_small_blocks(gen, monkeypatch, case):
     check_against_dense(gen, x, make_weight(gen, case), case, None, fine)
 
 
+@pytest.mark.parametrize("case", [Case(3), Case(3, 2), Case(2, 2, transposed=True), Case(3, depthwise=True)], ids=str)
+def test_grouped_conv_matches_dense_in_small_blocks(gen, monkeypatch, case):
+    """The grouped algorithm with blocks of a few pair rows (several batched GEMMs per group)."""
+    from i2p.sparse import ops
+
+    monkeypatch.setattr(ops, "CONV_ALGORITHM", {"cpu": "grouped", "cuda": "grouped"})
+    monkeypatch.setattr(ops, "_GROUP_BLOCK", 5 * CIN)  # 5 pair rows of one offset per block
+    x, fine = make_input(gen, case, batch=2, n=200)
+    kmap = get_kernel_map(x, case.k, case.stride, case.transposed)[0]
+    groups = ops._offset_groups(kmap, False)
+    assert groups and all(len(ops._group_blocks(g, CIN)) > 1 for g in groups if g.gather.shape[1] > 5 * g.gather.shape[0])
+    check_against_dense(gen, x, make_weight(gen, case), case, None, fine)
+
+
+@pytest.mark.parametrize("swap", [False, True], ids=["forward", "swapped"])
+def test_offset_groups_hold_every_pair_once(gen, swap):
+    """Each non-centre pair of a kernel map sits in exactly one group row; padding reads the
+    zero row and adds to row 0; a group's smallest offset fills >= _GROUP_FILL of its rows' share."""
+    from i2p.sparse import ops
+
+    x, _ = make_input(gen, Case(3), batch=2, n=300)
+    kmap = get_kernel_map(x, 3, 1, False)[0]
+    src, dst = (kmap.out_idx, kmap.in_idx) if swap else (kmap.in_idx, kmap.out_idx)
+    n_src = kmap.n_out if swap else kmap.n_in
+    want = {(k, int(i), int(o)) for k in range(kmap.num_offsets) if k != kmap.identity
+            for i, o in zip(src[k].tolist(), dst[k].tolist())}
+    got = []
+    for grp in ops._offset_groups(kmap, swap):
+        counts = [src[k].numel() for k in grp.offsets.tolist()]
+        assert min(counts) >= ops._GROUP_FILL * max(counts)
+        assert max(counts) <= grp.gather.shape[1] <= 1.125 * max(counts)
+        for j, k in enumerate(grp.offsets.tolist()):
+            n = src[k].numel()
+            got += [(k, int(i), int(o)) for i, o in zip(grp.gather[j, :n].tolist(), grp.scatter[j, :n].tolist())]
+            assert (grp.gather[j, n:] == n_src).all() and (grp.scatter[j, n:] == 0).all()
+    assert len(got) == len(want) and set(got) == want
+
+
+def test_auto_algorithm_groups_offsets_for_16_bit_features_on_the_cpu(monkeypatch):
+    from i2p.sparse import ops
+
+    monkeypatch.setattr(ops, "CONV_ALGORITHM", {"cpu": "auto"})
+    picks = {dt: ops._algorithm(torch.zeros(2, 2, dtype=dt)) for dt in (torch.float64, torch.float32, torch.bfloat16,
+                                                                          torch.float16)}
+    assert picks == {torch.float64: "gather", torch.float32: "gather", torch.bfloat16: "grouped",
+                     torch.float16: "grouped"}
+
+
 def test_unknown_conv_algorithm_is_refused(gen, monkeypatch):
     from i2p.sparse import ops
 
     monkeypatch.setattr(ops, "CONV_ALGORITHM", {"cpu": "winograd"})
     x, _ = make_input(gen, Case(3))
-    with pytest.raises(ValueError, match="must be 'gather' or 'table'"):
+    with pytest.raises(ValueError, match="must be one of gather, grouped, table or 'auto'"):
         F.conv3d(x, make_weight(gen, Case(3)), 3)
 
 

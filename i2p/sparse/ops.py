@@ -16,6 +16,15 @@ batch, so unpadded chunks would compile thousands of kernels per training step. 
 chunks have a fixed row count and a last, short chunk is padded up to one of
 :data:`_BUCKETS` sizes, so a conv only ever meets a few GEMM shapes.
 
+Low precision on a CPU with AMX/AVX512-BF16 makes the GEMMs so fast that this loop's many
+small ops dominate at teaching sizes (a few thousand pairs per offset). There the conv
+runs ``"grouped"`` (:data:`CONV_ALGORITHM` ``"auto"``): offsets with similar pair counts
+form a group, whose pairs are gathered side by side (padded to a bucket size, padding
+reading an appended zero row), multiplied in one batched GEMM and added to their output
+rows with one ``index_add_`` -- a few large ops per conv instead of four per offset. The
+sums within an offset happen inside the GEMM (float32 accumulators), only the sum across
+offsets rounds in the low precision. In float32 the chunked loop stays the faster choice.
+
 On GPUs that loop is bound by kernel launches (four small kernels per offset), so there
 the conv runs as one GEMM per block of output rows instead (:data:`CONV_ALGORITHM`
 ``"table"``): a neighbour table ``[outputs, K]`` (cached on the kernel map) gathers each
@@ -26,19 +35,22 @@ neighbours read a zero row. It computes the absent pairs too (27 per output inst
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
 import torch
 
 from .kmap import KernelMap
 
-__all__ = ["sparse_conv_apply", "compute_dtypes", "LOW_PRECISION_ACCUMULATE", "CONV_ALGORITHM"]
+__all__ = ["sparse_conv_apply", "compute_dtypes", "LOW_PRECISION_ACCUMULATE", "CONV_ALGORITHM", "ALGORITHMS"]
 
-#: The conv's algorithm per device type: ``"gather"`` (per-offset gather -> GEMM -> scatter,
-#: chunked on the CPU) or ``"table"`` (one GEMM over a neighbour table; see the module
-#: docstring). Device types not listed use ``"table"`` when not ``"cpu"``. Measured with
-#: ``benchmarks/sparse_conv.py --device cuda`` (README, "CUDA").
-CONV_ALGORITHM = {"cpu": "gather", "cuda": "table"}
+#: the conv algorithms (see the module docstring)
+ALGORITHMS = ("gather", "grouped", "table")
+#: The conv's algorithm per device type: one of :data:`ALGORITHMS`, or ``"auto"``: ``"grouped"``
+#: for bfloat16/float16 features, ``"gather"`` for float32/float64 (measured on a 2-core CPU
+#: with AVX512-BF16 and AMX: README, "Mixed precision"). Device types not listed use ``"table"``
+#: when not ``"cpu"``. Measured with ``benchmarks/sparse_conv.py`` and ``benchmarks/train_step.py``.
+CONV_ALGORITHM = {"cpu": "auto", "cuda": "table"}
 #: the most elements a gathered ``[rows, K * C]`` block of the table algorithm may hold
 _TABLE_BLOCK = 1 << 27
 
@@ -125,9 +137,14 @@ def _dense_t(x: torch.Tensor, g: torch.Tensor, out: torch.Tensor) -> None:
 
 
 def _algorithm(x: torch.Tensor) -> str:
-    algo = CONV_ALGORITHM.get(x.device.type, "gather" if x.device.type == "cpu" else "table")
-    if algo not in ("gather", "table"):
-        raise ValueError(f"CONV_ALGORITHM[{x.device.type!r}] must be 'gather' or 'table', got {algo!r}")
+    """The conv algorithm for ``x``: :data:`CONV_ALGORITHM` of its device; ``"auto"`` is
+    ``"grouped"`` for 16-bit floats and ``"gather"`` otherwise."""
+    algo = CONV_ALGORITHM.get(x.device.type, "auto" if x.device.type == "cpu" else "table")
+    if algo == "auto":
+        return "grouped" if x.dtype in (torch.bfloat16, torch.float16) else "gather"
+    if algo not in ALGORITHMS:
+        raise ValueError(f"CONV_ALGORITHM[{x.device.type!r}] must be one of {', '.join(ALGORITHMS)} or 'auto', "
+                         f"got {algo!r}")
     return algo
 
 
@@ -195,6 +212,133 @@ def _weight_grad_table(x: torch.Tensor, grad_out: torch.Tensor, kmap: KernelMap,
     return grad_w
 
 
+# --- the grouped algorithm: offsets with similar pair counts share one batched GEMM ---------
+
+#: an offset joins a group while its pair count is at least this share of the group's largest
+_GROUP_FILL = 0.75
+#: the most elements a gathered ``[offsets, rows, C]`` block of the grouped algorithm may hold
+_GROUP_BLOCK = 1 << 23
+
+
+@dataclass(frozen=True)
+class _OffsetGroup:
+    """Offsets of one batched GEMM: ``gather`` ``[g, rows]`` reads the source rows (padding
+    reads an appended zero row), ``scatter`` ``[g, rows]`` the destination rows (padding adds
+    a zero product to row 0)."""
+
+    offsets: torch.Tensor
+    gather: torch.Tensor
+    scatter: torch.Tensor
+
+
+def _bucket(m: int) -> int:
+    """``m`` rounded up to one of eight sizes per octave: few GEMM shapes, <= 12.5 % padding."""
+    q = 1 << max(0, m.bit_length() - 4)
+    return m + (-m % q)
+
+
+def _offset_groups(kmap: KernelMap, swap: bool) -> list[_OffsetGroup]:
+    """The non-centre offsets, largest first, in groups whose pair counts differ by at most
+    :data:`_GROUP_FILL`, each padded to a bucket size; cached on the kernel map."""
+    key = ("groups", swap)
+    if key not in kmap.chunks:
+        src, dst = (kmap.out_idx, kmap.in_idx) if swap else (kmap.in_idx, kmap.out_idx)
+        n_src = kmap.n_out if swap else kmap.n_in
+        order = sorted((k for k in range(kmap.num_offsets) if k != kmap.identity and src[k].numel()),
+                       key=lambda k: -src[k].numel())
+        groups, members = [], []
+        for k in order + [None]:
+            if members and (k is None or src[k].numel() < _GROUP_FILL * src[members[0]].numel()):
+                rows = _bucket(src[members[0]].numel())
+                gather = src[members[0]].new_full((len(members), rows), n_src)
+                scatter = src[members[0]].new_zeros((len(members), rows))
+                for j, m in enumerate(members):
+                    gather[j, : src[m].numel()] = src[m]
+                    scatter[j, : dst[m].numel()] = dst[m]
+                groups.append(_OffsetGroup(torch.tensor(members, device=gather.device), gather, scatter))
+                members = []
+            if k is not None:
+                members.append(k)
+        kmap.chunks[key] = groups
+    return kmap.chunks[key]
+
+
+def _group_blocks(group: _OffsetGroup, width: int) -> list[tuple[int, int]]:
+    """Row ranges whose gathered ``[g, rows, width]`` block stays within :data:`_GROUP_BLOCK`."""
+    g, n = group.gather.shape
+    rows = max(1, _GROUP_BLOCK // max(1, g * width))
+    return [(s, min(s + rows, n)) for s in range(0, n, rows)]
+
+
+def _gather_rows(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``x[index]`` for a 2-D ``index``, through ``index_select`` (whole-row copies, several
+    times faster on the CPU than advanced indexing)."""
+    return torch.index_select(x, 0, index.reshape(-1)).view(*index.shape, x.shape[1])
+
+
+def _group_product(a: torch.Tensor, w: torch.Tensor, depthwise: bool) -> torch.Tensor:
+    """``a[j] @ w[j]`` for each offset ``j`` of a group (``a[j] * w[j]`` when depthwise)."""
+    return a * w[:, None, :] if depthwise else torch.bmm(a, w)
+
+
+def _forward_grouped(x: torch.Tensor, weight: torch.Tensor, kmap: KernelMap, swap: bool, depthwise: bool,
+                     acc_dtype: torch.dtype) -> torch.Tensor:
+    """:func:`_forward` with one batched GEMM per group of offsets and one ``index_add_``."""
+    c_out, identity = weight.shape[-1], kmap.identity
+    if identity is not None:
+        out = _dense(x, weight[identity], depthwise).to(acc_dtype)
+    else:
+        out = x.new_zeros(kmap.n_in if swap else kmap.n_out, c_out, dtype=acc_dtype)
+    x_pad = _with_zero_row(x)
+    for grp in _offset_groups(kmap, swap):
+        w_g = weight.index_select(0, grp.offsets)
+        for s, e in _group_blocks(grp, max(x.shape[1], c_out)):
+            prod = _group_product(_gather_rows(x_pad, grp.gather[:, s:e]), w_g, depthwise)
+            out.index_add_(0, grp.scatter[:, s:e].reshape(-1), prod.view(-1, c_out).to(acc_dtype))
+    return out.to(x.dtype)
+
+
+def _backward_grouped(x: torch.Tensor, weight: torch.Tensor, grad_out: torch.Tensor, kmap: KernelMap, depthwise: bool,
+                      need_x: bool, acc_dtype: torch.dtype, wide: torch.dtype) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """Both gradients from one gather of ``grad_out`` per block: ``dX = dY[out] @ W^T``
+    scattered to the input rows, ``dW[k] = X[in]^T @ dY[out]`` (padding pairs read a zero
+    row of ``dY``, so they add nothing to either)."""
+    identity = kmap.identity
+    groups = _offset_groups(kmap, True)
+    grad_w = torch.empty(weight.shape, dtype=wide, device=x.device)
+    covered = {identity} | {k for grp in groups for k in grp.offsets.tolist()}
+    for k in range(kmap.num_offsets):
+        if k not in covered:
+            grad_w[k].zero_()  # an offset without pairs
+    grad_x = None
+    if need_x:
+        if identity is not None:
+            w_c = weight[identity]
+            grad_x = _dense(grad_out, w_c if depthwise else w_c.t(), depthwise).to(acc_dtype)
+        else:
+            grad_x = x.new_zeros(kmap.n_in, x.shape[1], dtype=acc_dtype)
+    if identity is not None and depthwise:
+        grad_w[identity] = (x * grad_out).sum(0, dtype=wide)
+    elif identity is not None:
+        grad_w[identity].zero_()
+        _dense_t(x, grad_out, grad_w[identity])
+    g_pad = _with_zero_row(grad_out)
+    for grp in groups:
+        w_g = weight.index_select(0, grp.offsets)
+        w_t = w_g if depthwise else w_g.transpose(1, 2)
+        for s, e in _group_blocks(grp, max(x.shape[1], grad_out.shape[1])):
+            gg, xg = _gather_rows(g_pad, grp.gather[:, s:e]), _gather_rows(x, grp.scatter[:, s:e])
+            gw = (xg * gg).sum(1, dtype=wide) if depthwise else torch.bmm(xg.transpose(1, 2), gg).to(wide)
+            if s == 0:
+                grad_w.index_copy_(0, grp.offsets, gw)
+            else:
+                grad_w.index_add_(0, grp.offsets, gw)
+            if need_x:
+                grad_x.index_add_(0, grp.scatter[:, s:e].reshape(-1),
+                                  _group_product(gg, w_t, depthwise).view(-1, x.shape[1]).to(acc_dtype))
+    return grad_x, grad_w
+
+
 def _forward(x: torch.Tensor, weight: torch.Tensor, kmap: KernelMap, swap: bool, depthwise: bool,
              acc_dtype: torch.dtype) -> torch.Tensor:
     """``out[o] += x[i] @ W[k]`` over all pairs; products in ``x.dtype``, sums in ``acc_dtype``.
@@ -205,8 +349,11 @@ def _forward(x: torch.Tensor, weight: torch.Tensor, kmap: KernelMap, swap: bool,
     parallel, deterministic, and cheaper than ``index_add_`` on the CPU. ``swap`` runs the
     map from its output side (the input gradient of a conv is that conv on the swapped map).
     """
-    if _algorithm(x) == "table":
+    algo = _algorithm(x)
+    if algo == "table":
         return _forward_table(x, weight, kmap, swap, depthwise)
+    if algo == "grouped":
+        return _forward_grouped(x, weight, kmap, swap, depthwise, acc_dtype)
     c_out, identity = weight.shape[-1], kmap.identity
     n_out = kmap.n_in if swap else kmap.n_out
     if identity is not None:
@@ -290,12 +437,16 @@ class _SparseConvFn(torch.autograd.Function):
             grad_x = _forward(grad_out, w_t, kmap, True, depthwise, acc_dtype)
             return grad_x.to(ctx.in_dtype), None, None, None, None, None
         wide = ctx.w_dtype if ctx.w_dtype.itemsize > x.dtype.itemsize else x.dtype
-        if _algorithm(x) == "table":
+        algo = _algorithm(x)
+        if algo == "table":
             if need_x:
                 w_t = weight if depthwise else weight.transpose(1, 2)
                 grad_x = _forward_table(grad_out, w_t, kmap, True, depthwise).to(ctx.in_dtype)
             grad_w = _weight_grad_table(x, grad_out, kmap, depthwise, wide, weight.shape)
             return grad_x, grad_w.to(ctx.w_dtype), None, None, None, None
+        if algo == "grouped":
+            grad_x, grad_w = _backward_grouped(x, weight, grad_out, kmap, depthwise, need_x, acc_dtype, wide)
+            return None if grad_x is None else grad_x.to(ctx.in_dtype), grad_w.to(ctx.w_dtype), None, None, None, None
         # one pass over the pairs: each gathered chunk of grad_out serves both gradients
         grad_w = torch.empty_like(weight, dtype=wide)
         filled = [False] * kmap.num_offsets  # an offset's first chunk writes, later ones add
