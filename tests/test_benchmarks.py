@@ -37,11 +37,12 @@ def _bench(*args: str) -> subprocess.CompletedProcess:
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=300)
 
 
-def test_sparse_conv_benchmark_runs_the_table_algorithm_on_request():
+@pytest.mark.parametrize("algorithm", ["table", "grouped"])
+def test_sparse_conv_benchmark_runs_another_algorithm_on_request(algorithm):
     out = _bench("benchmarks/sparse_conv.py", "--voxels", "2000", "--repeats", "1", "--threads", "1",
-                 "--algorithm", "table")
+                 "--algorithm", algorithm)
     assert out.returncode == 0, out.stderr
-    assert "sparse conv algorithm on cpu: table" in out.stdout and "correctness vs naive: OK" in out.stdout
+    assert f"sparse conv algorithm on cpu: {algorithm}" in out.stdout and "correctness vs naive: OK" in out.stdout
 
 
 def test_spconv_comparison_says_what_is_missing():
