@@ -328,7 +328,8 @@ def _backward_grouped(x: torch.Tensor, weight: torch.Tensor, grad_out: torch.Ten
         w_t = w_g if depthwise else w_g.transpose(1, 2)
         for s, e in _group_blocks(grp, max(x.shape[1], grad_out.shape[1])):
             gg, xg = _gather_rows(g_pad, grp.gather[:, s:e]), _gather_rows(x, grp.scatter[:, s:e])
-            gw = (xg * gg).sum(1, dtype=wide) if depthwise else torch.bmm(xg.transpose(1, 2), gg).to(wide)
+            # CPU reductions of 16-bit floats accumulate in float32 and round once, like the GEMM
+            gw = ((xg * gg).sum(1) if depthwise else torch.bmm(xg.transpose(1, 2), gg)).to(wide)
             if s == 0:
                 grad_w.index_copy_(0, grp.offsets, gw)
             else:
