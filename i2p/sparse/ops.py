@@ -23,7 +23,9 @@ form a group, whose pairs are gathered side by side (padded to a bucket size, pa
 reading an appended zero row), multiplied in one batched GEMM and added to their output
 rows with one ``index_add_`` -- a few large ops per conv instead of four per offset. The
 sums within an offset happen inside the GEMM (float32 accumulators), only the sum across
-offsets rounds in the low precision. In float32 the chunked loop stays the faster choice.
+offsets rounds in the low precision -- in an order set by the pair counts of the whole
+batch, so a sample's low-precision result depends by rounding on its batchmates (the loop's
+does not). In float32 the chunked loop stays the faster choice.
 
 On GPUs that loop is bound by kernel launches (four small kernels per offset), so there
 the conv runs as one GEMM per block of output rows instead (:data:`CONV_ALGORITHM`
