@@ -138,6 +138,23 @@ def _dense_t(x: torch.Tensor, g: torch.Tensor, out: torch.Tensor) -> None:
         out += xs.t() @ gs
 
 
+def _initial_sums(x: torch.Tensor, w_centre: torch.Tensor | None, rows: int, cols: int, depthwise: bool,
+                  acc_dtype: torch.dtype) -> torch.Tensor:
+    """A conv's output rows before the other offsets add in: the centre offset's dense
+    product (``w_centre``, submanifold maps) or zeros, in ``acc_dtype``."""
+    if w_centre is None:
+        return x.new_zeros(rows, cols, dtype=acc_dtype)
+    return _dense(x, w_centre, depthwise).to(acc_dtype)
+
+
+def _centre_weight(weight: torch.Tensor, kmap: KernelMap, depthwise: bool, transpose: bool) -> torch.Tensor | None:
+    """The centre offset's weight (transposed for input gradients), None without a centre."""
+    if kmap.identity is None:
+        return None
+    w_c = weight[kmap.identity]
+    return w_c.t() if transpose and not depthwise else w_c
+
+
 def _algorithm(x: torch.Tensor) -> str:
     """The conv algorithm for ``x``: :data:`CONV_ALGORITHM` of its device; ``"auto"`` is
     ``"grouped"`` for 16-bit floats and ``"gather"`` otherwise."""
@@ -286,11 +303,9 @@ def _group_product(a: torch.Tensor, w: torch.Tensor, depthwise: bool) -> torch.T
 def _forward_grouped(x: torch.Tensor, weight: torch.Tensor, kmap: KernelMap, swap: bool, depthwise: bool,
                      acc_dtype: torch.dtype) -> torch.Tensor:
     """:func:`_forward` with one batched GEMM per group of offsets and one ``index_add_``."""
-    c_out, identity = weight.shape[-1], kmap.identity
-    if identity is not None:
-        out = _dense(x, weight[identity], depthwise).to(acc_dtype)
-    else:
-        out = x.new_zeros(kmap.n_in if swap else kmap.n_out, c_out, dtype=acc_dtype)
+    c_out = weight.shape[-1]
+    out = _initial_sums(x, _centre_weight(weight, kmap, depthwise, False), kmap.n_in if swap else kmap.n_out, c_out,
+                        depthwise, acc_dtype)
     x_pad = _with_zero_row(x)
     for grp in _offset_groups(kmap, swap):
         w_g = weight.index_select(0, grp.offsets)
@@ -308,17 +323,13 @@ def _backward_grouped(x: torch.Tensor, weight: torch.Tensor, grad_out: torch.Ten
     identity = kmap.identity
     groups = _offset_groups(kmap, True)
     grad_w = torch.empty(weight.shape, dtype=wide, device=x.device)
-    covered = {identity} | {k for grp in groups for k in grp.offsets.tolist()}
     for k in range(kmap.num_offsets):
-        if k not in covered:
+        if k != identity and not kmap.in_idx[k].numel():
             grad_w[k].zero_()  # an offset without pairs
     grad_x = None
     if need_x:
-        if identity is not None:
-            w_c = weight[identity]
-            grad_x = _dense(grad_out, w_c if depthwise else w_c.t(), depthwise).to(acc_dtype)
-        else:
-            grad_x = x.new_zeros(kmap.n_in, x.shape[1], dtype=acc_dtype)
+        grad_x = _initial_sums(grad_out, _centre_weight(weight, kmap, depthwise, True), kmap.n_in, x.shape[1],
+                               depthwise, acc_dtype)
     if identity is not None and depthwise:
         grad_w[identity] = (x * grad_out).sum(0, dtype=wide)
     elif identity is not None:
@@ -357,12 +368,9 @@ def _forward(x: torch.Tensor, weight: torch.Tensor, kmap: KernelMap, swap: bool,
         return _forward_table(x, weight, kmap, swap, depthwise)
     if algo == "grouped":
         return _forward_grouped(x, weight, kmap, swap, depthwise, acc_dtype)
-    c_out, identity = weight.shape[-1], kmap.identity
+    c_out = weight.shape[-1]
     n_out = kmap.n_in if swap else kmap.n_out
-    if identity is not None:
-        out = _dense(x, weight[identity], depthwise).to(acc_dtype)
-    else:
-        out = x.new_zeros(n_out, c_out, dtype=acc_dtype)
+    out = _initial_sums(x, _centre_weight(weight, kmap, depthwise, False), n_out, c_out, depthwise, acc_dtype)
     chunk, pad = _chunk_rows(x, max(x.shape[1], c_out)), _fixed_shapes(x) and not depthwise
     chunks = _pair_chunks(kmap, swap, chunk, pad)
     biggest = max((c[0].numel() for per_k in chunks for c in per_k), default=0)
@@ -462,11 +470,8 @@ class _SparseConvFn(torch.autograd.Function):
                 filled[k] = True
 
         if need_x:
-            if kmap.identity is not None:
-                w_c = weight[kmap.identity]
-                grad_x = _dense(grad_out, w_c if depthwise else w_c.t(), depthwise).to(acc_dtype)
-            else:
-                grad_x = x.new_zeros(kmap.n_in, x.shape[1], dtype=acc_dtype)
+            grad_x = _initial_sums(grad_out, _centre_weight(weight, kmap, depthwise, True), kmap.n_in, x.shape[1],
+                                   depthwise, acc_dtype)
         chunk = _chunk_rows(x, max(x.shape[1], grad_out.shape[1]))
         chunks = _pair_chunks(kmap, False, chunk, _fixed_shapes(x) and not depthwise)
         biggest = max((c[0].numel() for per_k in chunks for c in per_k), default=0)
