@@ -106,10 +106,9 @@ def test_two_processes_on_one_run_train_it_once(tmp_path, env):
 
 @pytest.mark.slow
 def test_two_torchrun_ranks_report_the_metrics_of_one_process(tmp_path, env):
-    """float32, so each sample's numbers do not depend on its batchmates: under bf16 the CPU's
-    grouped convs sum kernel offsets in an order set by the batch's pair counts, so a
-    sample's loss shifts by bf16 rounding with the batch it shares (seen: 0.6 %)."""
-    config = _config(tmp_path, epochs=1, precision="fp32")
+    """In the default precision (bf16 on a CPU with fast bf16): each sample's numbers must
+    not depend on its batchmates (test_precision.py::test_bf16_conv_is_batch_invariant)."""
+    config = _config(tmp_path, epochs=1)
     script = Path(__file__).parent / "scripts" / "ddp_run.py"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29519", str(script),
            str(config), str(tmp_path / "store")]

@@ -86,6 +86,38 @@ def test_both_accumulation_modes_match_float64(gen, case, accumulate, chunking):
         assert rel(g, want) < REL_TOL
 
 
+def _slab(gen, batch: int, n: int, extent: tuple[int, int, int]) -> torch.Tensor:
+    """``[M, 4]`` voxels of one flat or thin cloud: its offsets have very unequal pair
+    counts, so which offsets share a group depends on what else is in the batch."""
+    xyz = (torch.rand(n, 3, generator=gen) * torch.tensor(extent)).long().unique(dim=0)
+    return torch.cat([torch.full((len(xyz), 1), batch), xyz], dim=1)
+
+
+@pytest.mark.parametrize("depthwise", [False, True], ids=["dense", "depthwise"])
+def test_bf16_conv_is_batch_invariant(gen, algorithm, depthwise):
+    """A sample's bf16 output and input gradient do not depend on its batchmates (a DDP
+    evaluation must report what one process reports): same values, bit for bit."""
+    coords = _slab(gen, 0, 900, (30, 30, 2))
+    feats = torch.randn(len(coords), 16, generator=gen) * torch.rand(len(coords), 1, generator=gen) * 10
+    w = torch.randn(27, 16, generator=gen) if depthwise else torch.randn(27, 16, 16, generator=gen) / 4
+    probe = torch.randn(len(coords), 16, generator=gen)
+
+    def run(c: torch.Tensor, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = SparseTensor(f.clone().requires_grad_(True), c, 1)
+        kmap = get_kernel_map(x, 3, 1, False)[0]
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            y = sparse_conv_apply(x.feats, w, kmap, depthwise)
+        (y[: len(coords)].float() * probe).sum().backward()
+        return y[: len(coords)].detach(), x.feats.grad[: len(coords)]
+
+    alone = run(coords, feats)
+    for extent in [(3, 30, 30), (30, 4, 30), (40, 2, 2), (12, 12, 12)]:
+        other = _slab(gen, 1, 700, extent)
+        batched = run(torch.cat([coords, other]), torch.cat([feats, torch.randn(len(other), 16, generator=gen)]))
+        assert torch.equal(batched[0], alone[0]), extent
+        assert torch.equal(batched[1], alone[1]), extent
+
+
 def test_unknown_accumulation_is_refused(gen):
     x, _ = make_input(gen, Case(3))
     kmap = get_kernel_map(x, 3)[0]

@@ -20,13 +20,16 @@ Low precision on a CPU with AMX/AVX512-BF16 makes the GEMMs so fast that this lo
 small ops dominate at teaching sizes (a few thousand pairs per offset). There the conv
 runs ``"grouped"`` (:data:`CONV_ALGORITHM` ``"auto"``): offsets with similar pair counts
 form a group, whose pairs are gathered side by side (padded to a bucket size, padding
-reading an appended zero row), multiplied in one batched GEMM and added to their output
-rows with one ``index_add_`` -- a few large ops per conv instead of four per offset. The
-sums within an offset happen inside the GEMM (float32 accumulators), only the sum across
-offsets rounds in the low precision -- in an order set by the pair counts of the whole
-batch, so a sample's low-precision result depends by rounding on its batchmates (the loop's
-does not). Float32 keeps the chunked loop: grouped was no clear gain there (0.87-1.08x
-the loop's step time) and the loop is batch-invariant.
+reading an appended zero row), multiplied in one batched GEMM, and all the conv's products are added to their output
+rows by one ``index_add_`` -- a few large ops per conv instead of four per offset. The sums
+within an offset happen inside the GEMM (float32 accumulators); that ``index_add_`` sums
+each output row's terms in float32 too (the CPU kernel does so for 16-bit floats) and rounds
+once. So grouped convs are as accurate as float32 sums across offsets (relative error
+3.3e-3 on the benchmark conv; the loop's bfloat16 sums 4.9e-3) and batch-invariant in
+effect: the groups, and with them the order of the float32 sums, depend on the whole batch,
+but not the 16-bit result (tested bit for bit; adding one group after another in bfloat16
+changed 14 % of one sample's outputs when other clouds joined its batch). Float32 keeps the chunked loop:
+grouped was no clear gain there (0.87-1.08x the loop's step time).
 
 On GPUs that loop is bound by kernel launches (four small kernels per offset), so there
 the conv runs as one GEMM per block of output rows instead (:data:`CONV_ALGORITHM`
@@ -38,6 +41,7 @@ neighbours read a zero row. It computes the absent pairs too (27 per output inst
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -296,61 +300,122 @@ def _gather_rows(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return torch.index_select(x, 0, index.reshape(-1)).view(*index.shape, x.shape[1])
 
 
-def _group_product(a: torch.Tensor, w: torch.Tensor, depthwise: bool) -> torch.Tensor:
-    """``a[j] @ w[j]`` for each offset ``j`` of a group (``a[j] * w[j]`` when depthwise)."""
-    return a * w[:, None, :] if depthwise else torch.bmm(a, w)
+def _group_product(a: torch.Tensor, w: torch.Tensor, depthwise: bool, out: torch.Tensor) -> None:
+    """``out[j] = a[j] @ w[j]`` for each offset ``j`` of a group (``a[j] * w[j]`` when depthwise)."""
+    if depthwise:
+        torch.mul(a, w[:, None, :], out=out)
+    else:
+        torch.bmm(a, w, out=out)
+
+
+def _blocks(kmap: KernelMap, swap: bool, width: int) -> tuple[list[tuple[_OffsetGroup, int, int]], torch.Tensor | None]:
+    """Every group's row blocks (:func:`_group_blocks`) in order, and the destination rows
+    of their products laid out block after block (cached on the kernel map)."""
+    key = ("blocks", swap, width)
+    if key not in kmap.chunks:
+        blocks = [(grp, s, e) for grp in _offset_groups(kmap, swap) for s, e in _group_blocks(grp, width)]
+        dst = torch.cat([grp.scatter[:, s:e].reshape(-1) for grp, s, e in blocks]) if blocks else None
+        kmap.chunks[key] = blocks, dst
+    return kmap.chunks[key]
+
+
+_workspaces = threading.local()
+
+
+def _workspace(rows: int, cols: int, like: torch.Tensor) -> torch.Tensor:
+    """A ``[rows, cols]`` scratch tensor for values that live within one call. On the CPU
+    one per dtype and thread is kept and reused: glibc hands out every fresh block above
+    32 MB as new pages, and faulting them in took longer than the batched GEMMs that fill
+    them (a 98.6k-voxel conv: 47 vs 17 ms of ``bmm``). It keeps the largest size asked for."""
+    if like.device.type != "cpu":
+        return like.new_empty(rows, cols)
+    cached = getattr(_workspaces, "buffers", None)
+    if cached is None:
+        cached = _workspaces.buffers = {}
+    buf = cached.get(like.dtype)
+    if buf is None or buf.numel() < rows * cols:
+        buf = cached[like.dtype] = like.new_empty(rows * cols)
+    return buf[: rows * cols].view(rows, cols)
+
+
+def _product_buffer(blocks: list[tuple[_OffsetGroup, int, int]], like: torch.Tensor,
+                    cols: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """One buffer for all products, and a contiguous ``[g, rows, cols]`` view of it per block."""
+    buf = _workspace(sum(len(grp.offsets) * (e - s) for grp, s, e in blocks), cols, like)
+    views, start = [], 0
+    for grp, s, e in blocks:
+        views.append(buf[start:start + len(grp.offsets) * (e - s)].view(len(grp.offsets), e - s, cols))
+        start += len(grp.offsets) * (e - s)
+    return buf, views
+
+
+def _with_group_weights(blocks: list[tuple[_OffsetGroup, int, int]],
+                        weight: torch.Tensor) -> Iterator[tuple[_OffsetGroup, int, int, torch.Tensor]]:
+    """The blocks with their group's ``[g, ...]`` weights (selected once per group)."""
+    last, w_g = None, weight
+    for grp, s, e in blocks:
+        if grp is not last:
+            last, w_g = grp, weight.index_select(0, grp.offsets)
+        yield grp, s, e, w_g
+
+
+def _add_products(out: torch.Tensor, buf: torch.Tensor, dst: torch.Tensor | None) -> None:
+    """``out[dst] += buf`` in one ``index_add_``: on the CPU it sums each row's terms (its
+    start value included) in float32 for 16-bit floats and rounds once, so the order of the
+    terms -- which depends on the batch through the offset groups -- does not show in the
+    16-bit result (``tests/test_precision.py::test_bf16_conv_is_batch_invariant``)."""
+    if dst is not None:
+        out.index_add_(0, dst, buf.to(out.dtype))
 
 
 def _forward_grouped(x: torch.Tensor, weight: torch.Tensor, kmap: KernelMap, swap: bool, depthwise: bool,
                      acc_dtype: torch.dtype) -> torch.Tensor:
-    """:func:`_forward` with one batched GEMM per group of offsets and one ``index_add_``."""
+    """:func:`_forward` with one batched GEMM per group of offsets (per block of its rows)."""
     c_out = weight.shape[-1]
     out = _initial_sums(x, _centre_weight(weight, kmap, depthwise, False), kmap.n_in if swap else kmap.n_out, c_out,
                         depthwise, acc_dtype)
     x_pad = _with_zero_row(x)
-    for grp in _offset_groups(kmap, swap):
-        w_g = weight.index_select(0, grp.offsets)
-        for s, e in _group_blocks(grp, max(x.shape[1], c_out)):
-            prod = _group_product(_gather_rows(x_pad, grp.gather[:, s:e]), w_g, depthwise)
-            out.index_add_(0, grp.scatter[:, s:e].reshape(-1), prod.view(-1, c_out).to(acc_dtype))
+    blocks, dst = _blocks(kmap, swap, x.shape[1])
+    buf, products = _product_buffer(blocks, x, c_out)
+    for (grp, s, e, w_g), prod in zip(_with_group_weights(blocks, weight), products):
+        _group_product(_gather_rows(x_pad, grp.gather[:, s:e]), w_g, depthwise, prod)
+    _add_products(out, buf, dst)
     return out.to(x.dtype)
 
 
 def _backward_grouped(x: torch.Tensor, weight: torch.Tensor, grad_out: torch.Tensor, kmap: KernelMap, depthwise: bool,
                       need_x: bool, acc_dtype: torch.dtype, wide: torch.dtype) -> tuple[torch.Tensor | None, torch.Tensor]:
     """Both gradients from one gather of ``grad_out`` per block: ``dX = dY[out] @ W^T``
-    scattered to the input rows, ``dW[k] = X[in]^T @ dY[out]`` (padding pairs read a zero
+    added to the input rows, ``dW[k] = X[in]^T @ dY[out]`` (padding pairs read a zero
     row of ``dY``, so they add nothing to either)."""
     identity = kmap.identity
-    groups = _offset_groups(kmap, True)
     grad_w = torch.empty(weight.shape, dtype=wide, device=x.device)
     for k in range(kmap.num_offsets):
         if k != identity and not kmap.in_idx[k].numel():
             grad_w[k].zero_()  # an offset without pairs
-    grad_x = None
-    if need_x:
-        grad_x = _initial_sums(grad_out, _centre_weight(weight, kmap, depthwise, True), kmap.n_in, x.shape[1],
-                               depthwise, acc_dtype)
     if identity is not None and depthwise:
         grad_w[identity] = (x * grad_out).sum(0, dtype=wide)
     elif identity is not None:
         grad_w[identity].zero_()
         _dense_t(x, grad_out, grad_w[identity])
     g_pad = _with_zero_row(grad_out)
-    for grp in groups:
-        w_g = weight.index_select(0, grp.offsets)
-        w_t = w_g if depthwise else w_g.transpose(1, 2)
-        for s, e in _group_blocks(grp, max(x.shape[1], grad_out.shape[1])):
-            gg, xg = _gather_rows(g_pad, grp.gather[:, s:e]), _gather_rows(x, grp.scatter[:, s:e])
-            # CPU reductions of 16-bit floats accumulate in float32 and round once, like the GEMM
-            gw = ((xg * gg).sum(1) if depthwise else torch.bmm(xg.transpose(1, 2), gg)).to(wide)
-            if s == 0:
-                grad_w.index_copy_(0, grp.offsets, gw)
-            else:
-                grad_w.index_add_(0, grp.offsets, gw)
-            if need_x:
-                grad_x.index_add_(0, grp.scatter[:, s:e].reshape(-1),
-                                  _group_product(gg, w_t, depthwise).view(-1, x.shape[1]).to(acc_dtype))
+    blocks, dst = _blocks(kmap, True, max(x.shape[1], grad_out.shape[1]))
+    buf, products = _product_buffer(blocks, x, x.shape[1]) if need_x else (None, [None] * len(blocks))
+    for (grp, s, e, w_g), prod in zip(_with_group_weights(blocks, weight), products):
+        gg, xg = _gather_rows(g_pad, grp.gather[:, s:e]), _gather_rows(x, grp.scatter[:, s:e])
+        # CPU reductions of 16-bit floats accumulate in float32 and round once, like the GEMM
+        gw = ((xg * gg).sum(1) if depthwise else torch.bmm(xg.transpose(1, 2), gg)).to(wide)
+        if s == 0:
+            grad_w.index_copy_(0, grp.offsets, gw)
+        else:
+            grad_w.index_add_(0, grp.offsets, gw)
+        if need_x:
+            _group_product(gg, w_g if depthwise else w_g.transpose(1, 2), depthwise, prod)
+    if not need_x:
+        return None, grad_w
+    grad_x = _initial_sums(grad_out, _centre_weight(weight, kmap, depthwise, True), kmap.n_in, x.shape[1],
+                           depthwise, acc_dtype)
+    _add_products(grad_x, buf, dst)
     return grad_x, grad_w
 
 
@@ -520,8 +585,10 @@ class _SparseConvFn(torch.autograd.Function):
 #: 64->64 benchmark conv (2 CPU threads, AVX512-BF16): relative error against float64 4.9e-3
 #: (low) vs 3.3e-3 (float32) -- the output is rounded to bfloat16 either way -- for 1.9x the
 #: forward and 1.6x the forward+backward time. The small gain does not pay, so ``"low"`` is
-#: the default; ``python benchmarks/sparse_conv.py --precision bf16`` re-measures.
-#: Weight gradients are always summed in the master weights' dtype (float32).
+#: the default; ``python benchmarks/sparse_conv.py --precision bf16`` re-measures. (These
+#: are the loop's figures: the grouped algorithm sums across offsets in float32 either way,
+#: see the module docstring, and ``"float32"`` only adds casts there.) Weight gradients are
+#: always summed in the master weights' dtype (float32).
 LOW_PRECISION_ACCUMULATE = "low"
 
 
