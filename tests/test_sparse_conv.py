@@ -285,6 +285,31 @@ def test_offset_groups_hold_every_pair_once(gen, swap):
     assert len(got) == len(want) and set(got) == want
 
 
+def test_grouped_products_live_in_a_reused_workspace(gen, monkeypatch):
+    """The grouped conv's product buffer is this thread's workspace: it holds every padded
+    product of the largest conv so far, is reused (not grown) by smaller ones, and is freed."""
+    from i2p.sparse import ops
+
+    monkeypatch.setattr(ops, "CONV_ALGORITHM", {"cpu": "grouped"})
+    ops.release_workspaces()
+    assert ops.workspace_bytes(torch.bfloat16) == 0
+    big, _ = make_input(gen, Case(3), batch=2, n=300)
+    small, _ = make_input(gen, Case(3), batch=1, n=60)
+    w = make_weight(gen, Case(3))
+    sizes = []
+    for x in (big, small):
+        kmap = get_kernel_map(x, 3, 1, False)[0]
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            sparse_conv_apply(x.feats, w, kmap)
+        rows = sum(grp.gather.numel() for grp in ops._offset_groups(kmap, False))
+        sizes.append((rows * COUT * 2, ops.workspace_bytes(torch.bfloat16)))
+    (need_big, held_big), (need_small, held_small) = sizes
+    assert need_small < need_big == held_big == held_small
+    assert ops.workspace_bytes(torch.float32) == 0  # one workspace per dtype
+    ops.release_workspaces()
+    assert ops.workspace_bytes(torch.bfloat16) == 0
+
+
 def test_auto_algorithm_groups_offsets_for_16_bit_features_on_the_cpu(monkeypatch):
     from i2p.sparse import ops
 

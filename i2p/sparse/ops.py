@@ -49,7 +49,8 @@ import torch
 
 from .kmap import KernelMap
 
-__all__ = ["sparse_conv_apply", "compute_dtypes", "LOW_PRECISION_ACCUMULATE", "CONV_ALGORITHM", "ALGORITHMS"]
+__all__ = ["sparse_conv_apply", "compute_dtypes", "LOW_PRECISION_ACCUMULATE", "CONV_ALGORITHM", "ALGORITHMS",
+           "workspace_bytes", "release_workspaces"]
 
 #: the conv algorithms (see the module docstring)
 ALGORITHMS = ("gather", "grouped", "table")
@@ -336,6 +337,18 @@ def _workspace(rows: int, cols: int, like: torch.Tensor) -> torch.Tensor:
     if buf is None or buf.numel() < rows * cols:
         buf = cached[like.dtype] = like.new_empty(rows * cols)
     return buf[: rows * cols].view(rows, cols)
+
+
+def workspace_bytes(dtype: torch.dtype) -> int:
+    """Bytes of ``dtype`` this thread's CPU conv workspace holds: memory a training step uses
+    without allocating it (``benchmarks/train_step.py`` adds it to a step's peak)."""
+    buf = getattr(_workspaces, "buffers", {}).get(dtype)
+    return 0 if buf is None else buf.numel() * buf.element_size()
+
+
+def release_workspaces() -> None:
+    """Free this thread's CPU conv workspaces; the next grouped conv allocates afresh."""
+    _workspaces.buffers = {}
 
 
 def _product_buffer(blocks: list[tuple[_OffsetGroup, int, int]], like: torch.Tensor,
