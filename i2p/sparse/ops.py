@@ -20,15 +20,16 @@ Low precision on a CPU with AMX/AVX512-BF16 makes the GEMMs so fast that this lo
 small ops dominate at teaching sizes (a few thousand pairs per offset). There the conv
 runs ``"grouped"`` (:data:`CONV_ALGORITHM` ``"auto"``): offsets with similar pair counts
 form a group, whose pairs are gathered side by side (padded to a bucket size, padding
-reading an appended zero row), multiplied in one batched GEMM, and all the conv's products are added to their output
-rows by one ``index_add_`` -- a few large ops per conv instead of four per offset. The sums
-within an offset happen inside the GEMM (float32 accumulators); that ``index_add_`` sums
-each output row's terms in float32 too (the CPU kernel does so for 16-bit floats) and rounds
-once. So grouped convs are as accurate as float32 sums across offsets (relative error
-3.3e-3 on the benchmark conv; the loop's bfloat16 sums 4.9e-3) and batch-invariant in
-effect: the groups, and with them the order of the float32 sums, depend on the whole batch,
-but not the 16-bit result (tested bit for bit; adding one group after another in bfloat16
-changed 14 % of one sample's outputs when other clouds joined its batch). Float32 keeps the chunked loop:
+reading an appended zero row) and multiplied in one batched GEMM, and all the conv's
+products are added to their output rows by one ``index_add_`` -- a few large ops per conv
+instead of four per offset. The sums within an offset happen inside the GEMM (float32
+accumulators); that ``index_add_`` sums each output row's terms in float32 too (the CPU
+kernel does so for 16-bit floats) and rounds once. So grouped convs are as accurate as
+float32 sums across offsets (relative error 3.3e-3 on the benchmark conv; the loop's
+bfloat16 sums 4.9e-3) and batch-invariant in effect: the groups, and with them the order of
+the float32 sums, depend on the whole batch, but not the 16-bit result (tested bit for bit;
+adding one group after another in bfloat16 changed 14 % of one sample's outputs when other
+clouds joined its batch). Float32 keeps the chunked loop:
 grouped was no clear gain there (0.87-1.08x the loop's step time).
 
 On GPUs that loop is bound by kernel launches (four small kernels per offset), so there
